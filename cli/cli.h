@@ -1,0 +1,20 @@
+/* cli.h - what the subcommand files of cli/ share. */
+#ifndef VMXLAB_CLI_H
+#define VMXLAB_CLI_H
+
+#include <vmxlab/dev.h>
+#include <vmxlab/hv.h>
+#include <vmxlab/vmx.h>
+
+enum { EXIT_OK = 0, EXIT_CHECK_FAILED = 1, EXIT_USAGE = 2 };
+
+/* Print "vmxlab CMD: MSG" and the command's usage line to stderr; returns EXIT_USAGE. */
+int cli_usage_error(const char *cmd, const char *msg);
+/* Parse a whole unsigned number (0x.., decimal); false on junk or overflow. */
+bool cli_parse_u64(const char *s, uint64_t *out);
+
+int cmd_vmcs_fields(int argc, char **argv);
+int cmd_exit_reasons(int argc, char **argv);
+int cmd_decode(int argc, char **argv);
+
+#endif

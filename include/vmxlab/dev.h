@@ -1,0 +1,99 @@
+/*
+ * dev.h - the device ABI and the platform services a device may use.
+ *
+ * Implemented by each device model in devices/ (PIC, PIT, UART, IDE, NIC,
+ * VGA): one `const struct vmx_dev_ops` per model.  Called by the handler code
+ * in hv/ (devices placed `hv`), by the device-model process devices/dm/
+ * (devices placed `dm`), by replay, by tests and by the debugger (`dev NAME`).
+ * The platform services are provided by whoever hosts the device: the
+ * simulator (sim/), the device-model process, or a unit test.
+ *
+ * A device never touches guest memory, interrupt lines, time or host
+ * resources except through struct vmx_platform, which is what lets the same
+ * model run in either process and under replay.
+ */
+#ifndef VMXLAB_DEV_H
+#define VMXLAB_DEV_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define VMXLAB_DEV_ABI_VERSION 1
+
+typedef uint64_t vtime_t; /* virtual time, nanoseconds since the machine started */
+
+struct vmx_platform;
+typedef void (*vmx_timer_fn)(void *dev_state, vtime_t now);
+
+/* Services of the host, all deterministic: no wall clock reaches a device. */
+struct vmx_platform {
+	void *ctx;
+	vtime_t (*now)(void *ctx);
+	/* Drive interrupt line `line` (ISA IRQ 0-15) to `level` (edge devices
+	 * pulse 1 then 0). */
+	void (*set_irq)(void *ctx, unsigned line, bool level);
+	/* One-shot timers in virtual time.  timer_new returns an id >= 0 or -1;
+	 * arming an armed timer moves it; cancel of an idle timer is a no-op. */
+	int (*timer_new)(void *ctx, vmx_timer_fn fn, void *dev_state);
+	void (*timer_arm)(void *ctx, int timer, vtime_t deadline);
+	void (*timer_cancel)(void *ctx, int timer);
+	/* Bus-master DMA to and from guest RAM.  0, or -1 if any byte of
+	 * [gpa, gpa+len) is outside guest RAM (nothing is transferred). */
+	int (*dma_read)(void *ctx, uint64_t gpa, void *buf, size_t len);
+	int (*dma_write)(void *ctx, uint64_t gpa, const void *buf, size_t len);
+	/* Diagnostics a device reports about guest behaviour (bad register
+	 * values, out-of-range DMA): rate-limited by the host. */
+	void (*log)(void *ctx, const char *dev, const char *fmt, ...)
+		__attribute__((format(printf, 3, 4)));
+	/* Guest console output (UART). */
+	void (*console)(void *ctx, const char *buf, size_t len);
+};
+
+/* An I/O-port or MMIO window a device claims. */
+struct vmx_dev_range {
+	uint64_t base;
+	uint64_t len;
+	bool mmio;            /* false: I/O ports */
+};
+
+#define VMX_DEV_MAX_RANGES 8
+
+/* Fixed-signature callbacks.  `s` is the device's own state struct.
+ * Accesses are 1, 2 or 4 bytes (8 for MMIO); `off` is relative to the base of
+ * the range (`range` indexes vmx_dev_ops.ranges). */
+struct vmx_dev_ops {
+	const char *name;           /* "pic", "pit", "uart", "ide", "ne2k", "vga" */
+	size_t state_size;
+	/* Called once after the state is zeroed; keeps the platform pointer. */
+	int (*init)(void *s, const struct vmx_platform *plat, const char *options);
+	void (*fini)(void *s);
+	void (*reset)(void *s);
+	uint32_t (*pio_read)(void *s, unsigned range, uint16_t off, unsigned size);
+	void (*pio_write)(void *s, unsigned range, uint16_t off, unsigned size, uint32_t val);
+	uint64_t (*mmio_read)(void *s, unsigned range, uint64_t off, unsigned size);
+	void (*mmio_write)(void *s, unsigned range, uint64_t off, unsigned size, uint64_t val);
+	/* Save into buf (returns bytes written, or -1 if len is too small) and
+	 * restore (returns 0, or -1 if the image is not this device's). */
+	long (*save)(const void *s, void *buf, size_t len);
+	int (*restore)(void *s, const void *buf, size_t len);
+	/* Human-readable register dump for reports and `vmxlab debug`. */
+	void (*dump)(const void *s, FILE *out);
+	/* The device's fixed windows (e.g. the PIC: 0x20-0x21, 0xa0-0xa1, 0x4d0-0x4d1). */
+	unsigned nranges;
+	struct vmx_dev_range ranges[VMX_DEV_MAX_RANGES];
+};
+
+/* Where a device model runs (ARCHITECTURE.md "Placement"). */
+enum vmx_placement { PLACE_HV = 0, PLACE_DM = 1 };
+
+/* One device instance in a machine. */
+struct vmx_dev {
+	const struct vmx_dev_ops *ops;
+	void *state;
+	enum vmx_placement placement;
+	unsigned index;             /* position in the machine's device list */
+};
+
+#endif

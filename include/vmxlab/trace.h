@@ -1,0 +1,158 @@
+/*
+ * trace.h - the xentrace record layout, Xen's event ids and vmxlab's own.
+ *
+ * Implemented by replay/ (reader and writer).  Used by hv/ (which emits the
+ * records Xen 4.17 emits for each exit), replay, analysis and the CLI.
+ * Facts: Xen 4.17 xen/include/public/trace.h and tools/xentrace; see
+ * docs/traces.md.
+ *
+ * A file is a sequence of windows: a CPU_CHANGE record (cpu, window size)
+ * followed by that many bytes of records from one physical CPU.  There is no
+ * file header.  Words are little-endian u32.
+ *
+ * Record header (struct t_rec):
+ *
+ *    31   30  28 27                               0
+ *   +----+------+----------------------------------+
+ *   |TSC |  n   |             event id             |
+ *   +----+------+----------------------------------+
+ *   then u32 tsc_lo, tsc_hi if TSC is set, then n (0..7) u32 payload words.
+ *
+ * Event id: 27:16 main class (one bit set), 15:12 sub class, 11:0 minor.
+ */
+#ifndef VMXLAB_TRACE_H
+#define VMXLAB_TRACE_H
+
+#include <stdint.h>
+
+#define TRC_HD_EVENT(h)   ((h) & 0x0fffffffu)
+#define TRC_HD_EXTRA(h)   (((h) >> 28) & 7u)
+#define TRC_HD_CYCLES     0x80000000u
+#define TRC_REC_MAX_EXTRA 7
+#define TRC_REC_MAX_BYTES 40
+#define TRC_REC_SIZE(h)   (4u + (((h) & TRC_HD_CYCLES) ? 8u : 0u) + 4u * TRC_HD_EXTRA(h))
+
+/* Classes. */
+#define TRC_GEN          0x0001f000u
+#define TRC_SCHED        0x0002f000u
+#define TRC_DOM0OP       0x0004f000u
+#define TRC_HVM          0x0008f000u
+#define TRC_MEM          0x0010f000u
+#define TRC_PV           0x0020f000u
+#define TRC_SHADOW       0x0040f000u
+#define TRC_HW           0x0080f000u
+#define TRC_GUEST        0x0800f000u
+#define TRC_HVM_ENTRYEXIT 0x00081000u
+#define TRC_HVM_HANDLER  0x00082000u
+#define TRC_HVM_EMUL     0x00084000u
+#define TRC_64_FLAG      0x100u
+#define TRC_HVM_NESTEDFLAG 0x400u
+#define TRC_HVM_IOWRITE_FLAG 0x200u
+
+/* GEN (xentrace.md 1.3). */
+#define TRC_LOST_RECORDS      0x0001f001u /* lost, dom|vcpu<<16, first_tsc lo, hi */
+#define TRC_TRACE_WRAP_BUFFER 0x0001f002u /* padding to the ring's end */
+#define TRC_TRACE_CPU_CHANGE  0x0001f003u /* cpu, window_size; never a TSC */
+
+/* SCHED (1.4). */
+#define TRC_SCHED_RUNSTATE_CHANGE  0x00021001u /* | old<<8 | new<<4; (dom<<16)|vcpu */
+#define TRC_SCHED_CONTINUE_RUNNING 0x00021002u
+#define TRC_SCHED_DOM_ADD    0x00028001u
+#define TRC_SCHED_DOM_REM    0x00028002u
+#define TRC_SCHED_SLEEP      0x00028003u
+#define TRC_SCHED_WAKE       0x00028004u
+#define TRC_SCHED_YIELD      0x00028005u
+#define TRC_SCHED_BLOCK      0x00028006u
+#define TRC_SCHED_SWITCH     0x0002800au
+#define TRC_SCHED_SWITCH_INFPREV 0x0002800eu
+#define TRC_SCHED_SWITCH_INFNEXT 0x0002800fu
+#define TRC_SCHED_SWITCH_INFCONT 0x00028011u
+enum trc_runstate { RUNSTATE_RUNNING = 0, RUNSTATE_RUNNABLE = 1, RUNSTATE_BLOCKED = 2, RUNSTATE_OFFLINE = 3 };
+#define TRC_RUNSTATE(old, new) (TRC_SCHED_RUNSTATE_CHANGE | ((uint32_t)(old) << 8) | ((uint32_t)(new) << 4))
+#define TRC_DOMID_IDLE 0x7fffu
+
+/* HVM entry/exit (1.5). */
+#define TRC_HVM_VMENTRY   0x00081001u /* TSC only */
+#define TRC_HVM_VMEXIT    0x00081002u /* exit_reason, eip */
+#define TRC_HVM_VMEXIT64  0x00081102u /* exit_reason, rip lo, rip hi */
+
+/* HVM handler records (no TSC; they inherit the VMEXIT's). */
+#define TRC_HVM_PF_XEN        0x00082001u
+#define TRC_HVM_PF_XEN64      0x00082101u
+#define TRC_HVM_PF_INJECT     0x00082002u
+#define TRC_HVM_PF_INJECT64   0x00082102u
+#define TRC_HVM_INJ_EXC       0x00082003u /* vector, error code */
+#define TRC_HVM_INJ_VIRQ      0x00082004u /* vector, fake (0) */
+#define TRC_HVM_REINJ_VIRQ    0x00082005u
+#define TRC_HVM_IO_READ       0x00082006u /* legacy, not emitted by 4.x */
+#define TRC_HVM_IO_WRITE      0x00082007u
+#define TRC_HVM_CR_READ       0x00082008u
+#define TRC_HVM_CR_READ64     0x00082108u /* cr, val lo, val hi */
+#define TRC_HVM_CR_WRITE      0x00082009u
+#define TRC_HVM_CR_WRITE64    0x00082109u
+#define TRC_HVM_DR_READ       0x0008200au
+#define TRC_HVM_DR_WRITE      0x0008200bu
+#define TRC_HVM_MSR_READ      0x0008200cu /* msr, val lo, val hi */
+#define TRC_HVM_MSR_WRITE     0x0008200du
+#define TRC_HVM_CPUID         0x0008200eu /* leaf, subleaf, eax, ebx, ecx, edx */
+#define TRC_HVM_INTR          0x0008200fu /* host vector */
+#define TRC_HVM_NMI           0x00082010u
+#define TRC_HVM_SMI           0x00082011u
+#define TRC_HVM_VMMCALL       0x00082012u /* eax */
+#define TRC_HVM_HLT           0x00082013u /* intpending */
+#define TRC_HVM_INVLPG        0x00082014u
+#define TRC_HVM_INVLPG64      0x00082114u /* is_invlpga, va lo, va hi */
+#define TRC_HVM_MCE           0x00082015u
+#define TRC_HVM_IOPORT_READ   0x00082016u /* port, data (port only for rep) */
+#define TRC_HVM_IOPORT_WRITE  0x00082216u
+#define TRC_HVM_IOMEM_READ    0x00082017u /* gpa, data */
+#define TRC_HVM_IOMEM_WRITE   0x00082217u
+#define TRC_HVM_IOMEM_READ64  0x00082117u /* gpa lo, hi, data lo, hi */
+#define TRC_HVM_IOMEM_WRITE64 0x00082317u
+#define TRC_HVM_CLTS          0x00082018u
+#define TRC_HVM_LMSW          0x00082019u
+#define TRC_HVM_LMSW64        0x00082119u
+#define TRC_HVM_RDTSC         0x0008201au /* eax, edx */
+#define TRC_HVM_INTR_WINDOW   0x00082020u /* vector, source, entry intr info & 0xff or -1 */
+#define TRC_HVM_NPF           0x00082021u /* gpa lo, hi, mfn lo, hi, qual, p2mt */
+#define TRC_HVM_REALMODE_EMULATE 0x00082022u
+#define TRC_HVM_TRAP          0x00082023u /* vector */
+#define TRC_HVM_TRAP_DEBUG    0x00082024u /* qualification */
+#define TRC_HVM_VLAPIC        0x00082025u
+#define TRC_HVM_XCR_READ64    0x00082126u
+#define TRC_HVM_XCR_WRITE64   0x00082127u
+
+/* INTR_WINDOW source word. */
+enum trc_intr_source { INTR_SRC_NONE = 0, INTR_SRC_PIC = 1, INTR_SRC_LAPIC = 2, INTR_SRC_NMI = 3,
+		       INTR_SRC_MCE = 4, INTR_SRC_VECTOR = 5 };
+/* NPF p2m type word. */
+#define TRC_P2M_RAM_RW  0u
+#define TRC_P2M_MMIO_DM 4u
+
+/*
+ * vmxlab's own records: GEN class, minor ids 0x800-0x8ff (0x0001f800-
+ * 0x0001f8ff).  Xen itself uses GEN minors 1-4 only.  They carry run metadata
+ * and native measurements, which are kept out of the deterministic records.
+ * How Xen's tools treat them is documented (and tested) with the trace
+ * writer in docs/traces.md.
+ */
+#define TRC_VMXLAB_BASE       0x0001f800u
+#define TRC_VMXLAB_LAST       0x0001f8ffu
+#define TRC_VMXLAB_NATIVE_COST 0x0001f801u /* measured ns lo, hi, TSC cycles lo, hi */
+#define TRC_VMXLAB_RUN_INFO    0x0001f802u /* abi version, guest ns-per-instr, ... */
+#define TRC_VMXLAB_PHASE       0x0001f803u /* guest workload phase (hypercall) */
+#define TRC_VMXLAB_DM_ROUNDTRIP 0x0001f804u /* device index, modelled ns lo, hi */
+#define TRC_IS_VMXLAB(ev) ((ev) >= TRC_VMXLAB_BASE && (ev) <= TRC_VMXLAB_LAST)
+
+/* One decoded record. */
+struct trc_record {
+	uint32_t event;        /* 28-bit event id */
+	uint32_t cpu;          /* physical CPU of the window */
+	uint64_t tsc;          /* own TSC, or inherited from the CPU's last */
+	uint8_t has_tsc;
+	uint8_t n;             /* payload words */
+	uint32_t d[TRC_REC_MAX_EXTRA];
+	uint64_t offset;       /* byte offset of the record in the file */
+};
+
+#endif

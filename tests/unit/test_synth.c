@@ -1,0 +1,147 @@
+/* The synthetic vCPU backend: VMREAD/VMWRITE rules of SDM 31.3, GPRs, RAM. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <string.h>
+
+#include <vmxlab/vcpu.h>
+
+static int setup(void **state)
+{
+	*state = vmx_synth_create(0);
+	return *state ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	vmx_synth_destroy(*state);
+	return 0;
+}
+
+static void unknown_encodings_fail_with_error_12(void **state)
+{
+	struct vmx_vcpu *v = *state;
+	uint64_t x = 42;
+	assert_int_equal(vcpu_vmread(v, 0x482c, &x), VMXERR_UNSUPPORTED_VMCS_COMPONENT);
+	assert_int_equal(x, 42);
+	assert_int_equal(vcpu_vmwrite(v, 0x1000, 1), VMXERR_UNSUPPORTED_VMCS_COMPONENT);
+	assert_int_equal(vcpu_vmread(v, VMCS_VM_EXIT_REASON | 1, &x), VMXERR_UNSUPPORTED_VMCS_COMPONENT);
+	assert_int_equal(vmx_synth_set(v, 0x482c, 1), VMXERR_UNSUPPORTED_VMCS_COMPONENT);
+}
+
+static void exit_information_is_read_only_to_handlers(void **state)
+{
+	struct vmx_vcpu *v = *state;
+	/* Every exit-information field refuses VMWRITE with error 13 ... */
+	for (size_t i = 0; i < vmcs_field_count; i++) {
+		const struct vmcs_field_info *f = &vmcs_field_table[i];
+		int rc = vcpu_vmwrite(v, f->encoding, 1);
+		assert_int_equal(rc, f->type == VMCS_T_EXIT ? VMXERR_VMWRITE_READ_ONLY_COMPONENT : VMXERR_NONE);
+	}
+	assert_int_equal(vmcs_read(v, VMCS_EXIT_QUALIFICATION), 0);
+	/* ... while the "processor" side (replay) sets them. */
+	assert_int_equal(vmx_synth_set(v, VMCS_EXIT_QUALIFICATION, 0x210048), VMXERR_NONE);
+	assert_int_equal(vmcs_read(v, VMCS_EXIT_QUALIFICATION), 0x210048);
+}
+
+static void writes_truncate_to_field_width(void **state)
+{
+	struct vmx_vcpu *v = *state;
+	assert_int_equal(vcpu_vmwrite(v, VMCS_GUEST_CS_SELECTOR, 0x123456789ull), VMXERR_NONE);
+	assert_int_equal(vmcs_read(v, VMCS_GUEST_CS_SELECTOR), 0x6789);
+	assert_int_equal(vcpu_vmwrite(v, VMCS_EXCEPTION_BITMAP, 0xfedcba9876543210ull), VMXERR_NONE);
+	assert_int_equal(vmcs_read(v, VMCS_EXCEPTION_BITMAP), 0x76543210);
+	assert_int_equal(vcpu_vmwrite(v, VMCS_GUEST_RIP, 0xffffffff80001000ull), VMXERR_NONE);
+	assert_int_equal(vmcs_read(v, VMCS_GUEST_RIP), 0xffffffff80001000ull);
+	assert_int_equal(vcpu_vmwrite(v, VMCS_EPT_POINTER, 0x8877665544332211ull), VMXERR_NONE);
+	assert_int_equal(vmcs_read(v, VMCS_EPT_POINTER), 0x8877665544332211ull);
+}
+
+static void high_encoding_addresses_upper_half(void **state)
+{
+	struct vmx_vcpu *v = *state;
+	uint64_t x;
+	assert_int_equal(vcpu_vmwrite(v, VMCS_TSC_OFFSET, 0x1111111122222222ull), VMXERR_NONE);
+	assert_int_equal(vcpu_vmread(v, VMCS_TSC_OFFSET | 1, &x), VMXERR_NONE);
+	assert_int_equal(x, 0x11111111);
+	/* Writing the high half keeps the low half (SDM 25.11.2). */
+	assert_int_equal(vcpu_vmwrite(v, VMCS_TSC_OFFSET | 1, 0xabcdef01ull), VMXERR_NONE);
+	assert_int_equal(vmcs_read(v, VMCS_TSC_OFFSET), 0xabcdef0122222222ull);
+	/* A full write replaces both halves. */
+	assert_int_equal(vcpu_vmwrite(v, VMCS_TSC_OFFSET, 5), VMXERR_NONE);
+	assert_int_equal(vmcs_read(v, VMCS_TSC_OFFSET | 1), 0);
+	/* The high half of an exit-information field is read-only too. */
+	assert_int_equal(vcpu_vmwrite(v, VMCS_GUEST_PHYSICAL_ADDRESS | 1, 1), VMXERR_VMWRITE_READ_ONLY_COMPONENT);
+}
+
+static void gprs_sit_beside_the_vmcs_and_rsp_is_guest_rsp(void **state)
+{
+	struct vmx_vcpu *v = *state;
+	for (int r = 0; r < GPR_COUNT; r++)
+		vcpu_set_gpr(v, r, 0x1000 + r);
+	for (int r = 0; r < GPR_COUNT; r++)
+		assert_int_equal(vcpu_gpr(v, r), 0x1000 + r);
+	assert_int_equal(vmcs_read(v, VMCS_GUEST_RSP), 0x1000 + GPR_RSP);
+	vcpu_vmwrite(v, VMCS_GUEST_RSP, 0x7ff0);
+	assert_int_equal(vcpu_gpr(v, GPR_RSP), 0x7ff0);
+	assert_int_equal(vcpu_gpr(v, GPR_RBP), 0x1000 + GPR_RBP);
+}
+
+static void ram_is_zero_until_written_and_bounded(void **state)
+{
+	struct vmx_vcpu *v = *state;
+	uint8_t buf[8192], out[8192];
+
+	assert_int_equal(vmx_synth_add_ram(v, 0x100000, 0x10000), 0);
+	assert_int_equal(vmx_synth_add_ram(v, 0, 0), -1);
+	assert_int_equal(vmx_synth_add_ram(v, ~0ull - 10, 100), -1);
+	memset(out, 0xcc, sizeof(out));
+	assert_int_equal(v->ops->gpa_read(v, 0x100000, out, 16), 0);
+	for (int i = 0; i < 16; i++)
+		assert_int_equal(out[i], 0);
+	for (size_t i = 0; i < sizeof(buf); i++)
+		buf[i] = (uint8_t)(i * 7);
+	/* Across a page boundary. */
+	assert_int_equal(v->ops->gpa_write(v, 0x100ff0, buf, sizeof(buf)), 0);
+	assert_int_equal(v->ops->gpa_read(v, 0x100ff0, out, sizeof(out)), 0);
+	assert_memory_equal(buf, out, sizeof(buf));
+	/* Outside RAM, or straddling its end: refused, nothing written. */
+	assert_int_equal(v->ops->gpa_read(v, 0xfee00000, out, 4), -1);
+	assert_int_equal(v->ops->gpa_write(v, 0x10fffe, buf, 4), -1);
+	assert_int_equal(v->ops->gpa_read(v, 0x10fffe, out, 2), 0);
+	assert_int_equal(out[0], 0);
+	assert_int_equal(out[1], 0);
+	assert_int_equal(v->ops->gpa_read(v, ~0ull - 1, out, 4), -1);
+}
+
+static void clear_forgets_fields_and_gprs_not_ram(void **state)
+{
+	struct vmx_vcpu *v = *state;
+	uint32_t word = 0xdeadbeef, back = 0;
+
+	vmx_synth_add_ram(v, 0, 0x1000);
+	v->ops->gpa_write(v, 0x10, &word, 4);
+	vcpu_vmwrite(v, VMCS_GUEST_CR3, 0x5000);
+	vcpu_set_gpr(v, GPR_RAX, 9);
+	vmx_synth_clear(v);
+	assert_int_equal(vmcs_read(v, VMCS_GUEST_CR3), 0);
+	assert_int_equal(vcpu_gpr(v, GPR_RAX), 0);
+	v->ops->gpa_read(v, 0x10, &back, 4);
+	assert_int_equal(back, word);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(unknown_encodings_fail_with_error_12, setup, teardown),
+		cmocka_unit_test_setup_teardown(exit_information_is_read_only_to_handlers, setup, teardown),
+		cmocka_unit_test_setup_teardown(writes_truncate_to_field_width, setup, teardown),
+		cmocka_unit_test_setup_teardown(high_encoding_addresses_upper_half, setup, teardown),
+		cmocka_unit_test_setup_teardown(gprs_sit_beside_the_vmcs_and_rsp_is_guest_rsp, setup, teardown),
+		cmocka_unit_test_setup_teardown(ram_is_zero_until_written_and_bounded, setup, teardown),
+		cmocka_unit_test_setup_teardown(clear_forgets_fields_and_gprs_not_ram, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
