@@ -27,7 +27,7 @@ BOCHS_SRC     := $(BUILD)/bochs/src
 # Keep intermediate objects so a second `make test` does no work.
 .SECONDARY:
 
-all: $(BUILD)/vmxlab bochs-source
+all: $(BUILD)/vmxlab $(BUILD)/libvmxlab-hv.so bochs-source
 
 # ---------------------------------------------------------------- dependencies
 # One stamp: a later `make` checks nothing again.  Missing packages are
@@ -61,10 +61,15 @@ bochs-source: $(BOCHS_SRC)/.extracted
 
 # ---------------------------------------------------------------- sources
 VMX_MODEL_SRC := $(sort $(wildcard vmx-model/*.c))
+HV_SRC        := $(sort $(wildcard hv/*.c))
+DEV_SRC       := $(sort $(wildcard devices/*.c))
 CLI_SRC       := $(sort $(wildcard cli/*.c))
+CLI_LIB_SRC   := $(filter-out cli/main.c,$(CLI_SRC))
+TEST_HELPERS  := $(filter-out tests/unit/test_%.c tests/unit/bad_abi_hv.c,$(sort $(wildcard tests/unit/*.c)))
 UNIT_TESTS    := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(sort $(wildcard tests/unit/test_*.c)))
 # Parts with build rules of their own append test programs here.
 TEST_PROGRAMS := $(UNIT_TESTS)
+LIBS          := -lcapstone -ldl
 
 obj  = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 aobj = $(patsubst %.c,$(BUILD)/asan/%.o,$(1))
@@ -77,20 +82,37 @@ $(BUILD)/asan/%.o: %.c | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -O1 $(SAN) -c $< -o $@
 
+# A handler build exports only its table (hv.h); everything else is hidden
+# so that two builds can live in one process.
+$(BUILD)/obj/hv/%.o: CFLAGS += -fvisibility=hidden
+
 $(BUILD)/libvmxmodel.a: $(call obj,$(VMX_MODEL_SRC))
 	@rm -f $@
 	ar rcs $@ $^
 
+$(BUILD)/libvmxlab-hv.so: $(call obj,$(HV_SRC)) $(BUILD)/libvmxmodel.a
+	$(CC) -shared -Wl,--exclude-libs,ALL -Wl,-Bsymbolic -o $@ $^ -lcapstone
+
 $(BUILD)/vmxlab: $(call obj,$(CLI_SRC)) $(BUILD)/libvmxmodel.a
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
 
-# The same program with sanitizers, for the tests.
-$(BUILD)/asan/vmxlab: $(call aobj,$(CLI_SRC) $(VMX_MODEL_SRC))
-	$(CC) $(CFLAGS) $(SAN) -o $@ $^ $(LDLIBS)
+# Tests link against one sanitized archive of every part; the linker takes
+# what each test uses.
+$(BUILD)/asan/libvmxlab.a: $(call aobj,$(VMX_MODEL_SRC) $(HV_SRC) $(DEV_SRC) $(CLI_LIB_SRC) $(TEST_HELPERS))
+	@rm -f $@
+	ar rcs $@ $^
 
-$(BUILD)/tests/%: $(BUILD)/asan/tests/unit/%.o $(call aobj,$(VMX_MODEL_SRC))
+$(BUILD)/asan/vmxlab: $(call aobj,cli/main.c) $(BUILD)/asan/libvmxlab.a
+	$(CC) $(CFLAGS) $(SAN) -o $@ $^ $(LIBS)
+
+$(BUILD)/tests/%: $(BUILD)/asan/tests/unit/%.o $(BUILD)/asan/libvmxlab.a
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(SAN) -o $@ $^ -lcmocka $(LDLIBS)
+	$(CC) $(CFLAGS) $(SAN) -o $@ $^ -lcmocka $(LIBS)
+
+# A handler build with the wrong ABI version, for the loader's tests.
+$(BUILD)/tests/libbad-abi-hv.so: tests/unit/bad_abi_hv.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -shared -o $@ $<
 
 include $(wildcard sim/sim.mk)
 
@@ -105,7 +127,7 @@ demo: all
 	@$(BUILD)/vmxlab decode ept 0x782
 	@$(BUILD)/vmxlab vmcs-fields --type guest | head -n 8
 
-test: all $(TEST_PROGRAMS) $(BUILD)/asan/vmxlab
+test: all $(TEST_PROGRAMS) $(BUILD)/asan/vmxlab $(BUILD)/tests/libbad-abi-hv.so
 	@BUILD=$(BUILD) tests/run.sh $(TEST_PROGRAMS)
 
 clean:

@@ -13,6 +13,16 @@ int cli_usage_error(const char *cmd, const char *msg);
 /* Parse a whole unsigned number (0x.., decimal); false on junk or overflow. */
 bool cli_parse_u64(const char *s, uint64_t *out);
 
+/* A loaded handler build (hvload.c). */
+struct hv_build {
+	void *dl;
+	const struct vmxlab_hv *hv;
+	char path[4096];
+};
+/* 0, or -1 with err naming the file and what is wrong with it. */
+int hv_load(const char *path, struct hv_build *b, char *err, size_t errlen);
+void hv_unload(struct hv_build *b);
+
 int cmd_vmcs_fields(int argc, char **argv);
 int cmd_exit_reasons(int argc, char **argv);
 int cmd_decode(int argc, char **argv);

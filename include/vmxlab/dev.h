@@ -80,6 +80,14 @@ struct vmx_dev_ops {
 	int (*restore)(void *s, const void *buf, size_t len);
 	/* Human-readable register dump for reports and `vmxlab debug`. */
 	void (*dump)(const void *s, FILE *out);
+	/* Interrupt controllers only (the 8259A pair); NULL for other devices.
+	 * irq_line: an input line changed level (devices' set_irq lands here).
+	 * intr_pending: the vector an INTA cycle would deliver now, or -1;
+	 * no side effects.  intr_ack: the INTA cycle itself (IRR -> ISR),
+	 * returning the vector (the spurious vector when nothing is left). */
+	void (*irq_line)(void *s, unsigned line, bool level);
+	int (*intr_pending)(void *s);
+	int (*intr_ack)(void *s);
 	/* The device's fixed windows (e.g. the PIC: 0x20-0x21, 0xa0-0xa1, 0x4d0-0x4d1). */
 	unsigned nranges;
 	struct vmx_dev_range ranges[VMX_DEV_MAX_RANGES];

@@ -25,14 +25,22 @@
 #define VMXLAB_HV_ABI_VERSION 1
 #define VMXLAB_HV_SYMBOL "vmxlab_hv"
 
-/* An access forwarded to a device placed in the device-model process
- * (Xen's ioreq_t in spirit).  Filled by the handler, completed by the host. */
+/* A request to a device placed in the device-model process (Xen's ioreq_t
+ * in spirit).  Filled by the handler, completed by the host.  Port and MMIO
+ * accesses address a range of the device; the interrupt-controller requests
+ * stand for dev.h's intr_pending / intr_ack on a PIC placed there. */
+enum vmx_ioreq_type {
+	IOREQ_PIO = 0,
+	IOREQ_MMIO = 1,
+	IOREQ_INTR_PENDING = 2, /* data <- vector or (uint64_t)-1 */
+	IOREQ_INTR_ACK = 3,     /* data <- vector */
+};
 struct vmx_ioreq {
-	uint64_t addr;        /* port or guest-physical address */
+	uint64_t addr;        /* offset within the range */
 	uint64_t data;        /* value written, or value read on return */
 	uint32_t size;        /* bytes: 1, 2, 4 (8 for MMIO) */
+	uint8_t type;         /* enum vmx_ioreq_type */
 	uint8_t dir;          /* 0 write, 1 read */
-	uint8_t mmio;         /* 0 port I/O, 1 MMIO */
 	uint16_t range;       /* index into the device's ranges */
 	vtime_t now;          /* virtual time of the access */
 };
@@ -40,6 +48,8 @@ struct vmx_ioreq {
 /* What the host provides to the handler build. */
 struct hv_host {
 	void *ctx;
+	/* The scenario's `hv:` options, "key=value" lines, or NULL. */
+	const char *options;
 	/* The machine's devices, in scenario order. */
 	unsigned ndevs;
 	struct vmx_dev *const *devs;
@@ -47,6 +57,9 @@ struct hv_host {
 	 * the device-model process is gone (the host has reported it). */
 	int (*ioreq)(void *ctx, struct vmx_dev *dev, struct vmx_ioreq *req);
 	vtime_t (*now)(void *ctx);
+	/* The guest's virtual TSC (before TSC_OFFSET), the same clock that
+	 * stamps the trace. */
+	uint64_t (*tsc)(void *ctx);
 	/* HLT: let virtual time run to the next timer event.  Returns the new
 	 * time, or (vtime_t)-1 when no event is pending (halted forever). */
 	vtime_t (*idle)(void *ctx);
@@ -64,13 +77,15 @@ struct hv_host {
 enum hv_verdict {
 	HV_RESUME = 0,        /* VM-enter the guest again */
 	HV_GUEST_EXIT,        /* the guest asked to end the run (status in hv_exit.status) */
-	HV_ERROR,             /* the run must end: hv_exit.msg says why */
+	HV_GUEST_DEAD,        /* the guest cannot go on: triple fault, halted forever (msg) */
+	HV_ERROR,             /* the handler cannot go on: unknown exit, unsupported
+			       * instruction, device-model failure (msg) */
 };
 
 /* Per-exit out-parameters of handle_exit. */
 struct hv_exit {
 	int status;           /* HV_GUEST_EXIT: the guest's exit status */
-	char msg[256];        /* HV_ERROR: one line, names the exit and the cause */
+	char msg[512];        /* HV_GUEST_DEAD, HV_ERROR: names the exit and the cause */
 };
 
 struct vmxlab_hv {
@@ -80,6 +95,8 @@ struct vmxlab_hv {
 	void *(*init)(const struct hv_host *host, char *err, size_t errlen);
 	enum hv_verdict (*handle_exit)(void *hv, struct vmx_vcpu *vcpu, struct hv_exit *out);
 	void (*fini)(void *hv);
+	/* Exits handled so far, indexed by basic reason (VMX_EXIT_REASON_COUNT). */
+	const uint64_t *(*exit_counts)(void *hv);
 };
 
 #endif

@@ -14,6 +14,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "vmx.h"
 
@@ -28,7 +29,8 @@ struct vmx_vcpu_ops {
 	 * VMXERR_VMWRITE_READ_ONLY_COMPONENT, unknown ones
 	 * VMXERR_UNSUPPORTED_VMCS_COMPONENT. */
 	int (*vmwrite)(struct vmx_vcpu *v, uint32_t field, uint64_t val);
-	/* GPR_RSP reads/writes GUEST_RSP. */
+	/* GPRs and the REG_* registers outside the VMCS (vmx.h); GPR_RSP
+	 * reads/writes GUEST_RSP. */
 	uint64_t (*gpr_read)(struct vmx_vcpu *v, enum vmx_gpr r);
 	void (*gpr_write)(struct vmx_vcpu *v, enum vmx_gpr r, uint64_t val);
 	/* Guest-physical RAM.  0 on success, -1 when any byte is not RAM
@@ -95,6 +97,15 @@ enum vmx_walk_result vmx_gla_to_gpa(struct vmx_vcpu *v, uint64_t gla, enum vmx_a
 /* Copy between guest-linear memory and a buffer, page by page.  0 or -1. */
 int vmx_gla_read(struct vmx_vcpu *v, uint64_t gla, void *buf, size_t len);
 int vmx_gla_write(struct vmx_vcpu *v, uint64_t gla, const void *buf, size_t len);
+
+/*
+ * The VMCS as text, grouped like Linux KVM's dump_vmcs(): guest state, host
+ * state, controls, exit information.  For fallback handlers and the debugger.
+ */
+enum vmx_dump_group {
+	DUMP_GUEST = 1, DUMP_HOST = 2, DUMP_CONTROLS = 4, DUMP_EXIT_INFO = 8, DUMP_ALL = 15,
+};
+void vmx_dump_vmcs(struct vmx_vcpu *v, unsigned groups, FILE *out);
 
 /*
  * The synthetic backend: an in-memory VMCS with the SDM's access rules, 16

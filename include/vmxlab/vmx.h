@@ -525,13 +525,17 @@ enum vmx_activity_state {
 #define X86_RFLAGS_OF (1ull << 11)
 
 /* General-purpose registers, numbered as the qualification and
- * instruction-information fields number them (SDM Table 28-3). */
+ * instruction-information fields number them (SDM Table 28-3), followed by
+ * the guest registers that VM exits leave live in the CPU and that no VMCS
+ * field holds (CR2, DR0-DR3, DR6, XCR0): handlers reach them the same way. */
 enum vmx_gpr {
 	GPR_RAX, GPR_RCX, GPR_RDX, GPR_RBX, GPR_RSP, GPR_RBP, GPR_RSI, GPR_RDI,
 	GPR_R8, GPR_R9, GPR_R10, GPR_R11, GPR_R12, GPR_R13, GPR_R14, GPR_R15,
-	GPR_COUNT
+	GPR_COUNT,
+	REG_CR2 = GPR_COUNT, REG_DR0, REG_DR1, REG_DR2, REG_DR3, REG_DR6, REG_XCR0,
+	REG_COUNT
 };
-const char *vmx_gpr_name(enum vmx_gpr r); /* "rax" .. "r15" */
+const char *vmx_gpr_name(enum vmx_gpr r); /* "rax" .. "r15", "cr2" .. "xcr0" */
 
 /* Segment registers, numbered as instruction information numbers them. */
 enum vmx_seg { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS, SEG_COUNT };

@@ -1,0 +1,582 @@
+/*
+ * Instruction exits that touch CPU state: CPUID (a policy table), RDMSR /
+ * WRMSR (a policy table), control-register accesses, RDTSC(P), HLT, INVLPG,
+ * XSETBV, and the instructions a guest without VMX may not use.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hv_priv.h"
+
+/* ---------------------------------------------------------------- helpers */
+
+static uint64_t gpr32(struct vmx_vcpu *v, enum vmx_gpr r)
+{
+	return vcpu_gpr(v, r) & 0xffffffffull;
+}
+
+/* EDX:EAX of RDMSR/RDTSC: 32-bit writes clear the upper halves. */
+static void set_edx_eax(struct vmx_vcpu *v, uint64_t val)
+{
+	vcpu_set_gpr(v, GPR_RAX, val & 0xffffffffull);
+	vcpu_set_gpr(v, GPR_RDX, val >> 32);
+}
+
+/* ---------------------------------------------------------------- CPUID */
+
+/*
+ * The default CPUID policy: a Skylake-SP-like family 6 part without the
+ * features the simulated machine lacks (local APIC, x2APIC, XSAVE/AVX, TSX,
+ * VMX), with the hypervisor-present bit and a vmxlab leaf at 0x40000000.
+ * Scenario `hv:` options replace or add leaves:  cpuid=LEAF[:SUB]=A,B,C,D
+ */
+#define SIG(a, b, c, d) ((uint32_t)(a) | (uint32_t)(b) << 8 | (uint32_t)(c) << 16 | (uint32_t)(d) << 24)
+
+static const struct cpuid_entry cpuid_default[] = {
+	{ 0x0, 0, true, 0x0000000d, SIG('G', 'e', 'n', 'u'), SIG('n', 't', 'e', 'l'), SIG('i', 'n', 'e', 'I') },
+	/* EAX: family 6 model 0x55 stepping 4; EBX: CLFLUSH line 8 qwords, 1 logical CPU;
+	 * ECX: SSE3 PCLMUL SSSE3 CX16 SSE4.1 SSE4.2 POPCNT hypervisor;
+	 * EDX: FPU VME DE PSE TSC MSR PAE MCE CX8 SEP MTRR PGE MCA CMOV PAT PSE36 CLFSH MMX FXSR SSE SSE2 */
+	{ 0x1, 0, true, 0x00050654, 0x00010800, 0x80982203, 0x078bf9ff },
+	{ 0x7, 0, false, 0, 0, 0, 0 },
+	{ 0xd, 0, false, 0, 0, 0, 0 },
+	{ 0x40000000, 0, true, 0x40000000, SIG('v', 'm', 'x', 'l'), SIG('a', 'b', 'v', 'm'), SIG('x', 'l', 'a', 'b') },
+	{ 0x80000000, 0, true, 0x80000008, 0, 0, 0 },
+	/* ECX: LAHF/SAHF; EDX: SYSCALL, NX, LM */
+	{ 0x80000001, 0, true, 0, 0, 0x00000001, 0x20100800 },
+	{ 0x80000002, 0, true, SIG('v', 'm', 'x', 'l'), SIG('a', 'b', ' ', 'v'), SIG('i', 'r', 't', 'u'),
+	  SIG('a', 'l', ' ', 'C') },
+	{ 0x80000003, 0, true, SIG('P', 'U', 0, 0), 0, 0, 0 },
+	{ 0x80000004, 0, true, 0, 0, 0, 0 },
+	/* 39-bit physical, 48-bit linear addresses */
+	{ 0x80000008, 0, true, 0x00003027, 0, 0, 0 },
+};
+
+#define CPUID_1_ECX_VMX (1u << 5)
+
+static struct cpuid_entry *cpuid_find(struct hv *hv, uint32_t leaf, uint32_t sub)
+{
+	for (unsigned i = 0; i < hv->ncpuid; i++) {
+		struct cpuid_entry *e = &hv->cpuid[i];
+		if (e->leaf == leaf && (e->any_subleaf || e->subleaf == sub))
+			return e;
+	}
+	return NULL;
+}
+
+static int parse_cpuid_option(struct hv *hv, const char *val, char *err, size_t errlen)
+{
+	unsigned leaf, sub = 0, a, b, c, d;
+	bool any = true;
+	int n = 0;
+
+	if (sscanf(val, "%i:%i=%i,%i,%i,%i%n", &leaf, &sub, &a, &b, &c, &d, &n) == 6 && !val[n]) {
+		any = false;
+	} else if (sscanf(val, "%i=%i,%i,%i,%i%n", &leaf, &a, &b, &c, &d, &n) != 5 || val[n]) {
+		snprintf(err, errlen, "hv option cpuid=%s: expected LEAF[:SUBLEAF]=EAX,EBX,ECX,EDX", val);
+		return -1;
+	}
+	struct cpuid_entry *e = cpuid_find(hv, leaf, sub);
+	if (!e) {
+		if (hv->ncpuid == MAX_CPUID) {
+			snprintf(err, errlen, "hv option cpuid: more than %d leaves", MAX_CPUID);
+			return -1;
+		}
+		e = &hv->cpuid[hv->ncpuid++];
+	}
+	*e = (struct cpuid_entry){ leaf, sub, any, a, b, c, d };
+	return 0;
+}
+
+static int parse_options(struct hv *hv, char *err, size_t errlen)
+{
+	const char *p = hv->host->options;
+
+	while (p && *p) {
+		const char *eol = strchr(p, '\n');
+		size_t len = eol ? (size_t)(eol - p) : strlen(p);
+		char line[256];
+		if (len >= sizeof(line)) {
+			snprintf(err, errlen, "hv option line too long: %.40s...", p);
+			return -1;
+		}
+		memcpy(line, p, len);
+		line[len] = '\0';
+		p = eol ? eol + 1 : p + len;
+		if (!line[0] || line[0] == '#')
+			continue;
+		char *eq = strchr(line, '=');
+		if (eq && strncmp(line, "cpuid", (size_t)(eq - line)) == 0 && eq - line == 5) {
+			if (parse_cpuid_option(hv, eq + 1, err, errlen))
+				return -1;
+		} else {
+			snprintf(err, errlen, "unknown hv option '%s' (known: cpuid=LEAF[:SUB]=A,B,C,D)", line);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+enum exit_result handle_cpuid(struct hv *hv, struct vmx_vcpu *v, uint32_t reason)
+{
+	uint32_t leaf = (uint32_t)gpr32(v, GPR_RAX), sub = (uint32_t)gpr32(v, GPR_RCX);
+	const struct cpuid_entry *e = cpuid_find(hv, leaf, sub);
+	uint32_t a = 0, b = 0, c = 0, d = 0;
+
+	(void)reason;
+	if (e) {
+		a = e->eax;
+		b = e->ebx;
+		c = e->ecx;
+		d = e->edx;
+	}
+	if (leaf == 1)
+		c &= ~CPUID_1_ECX_VMX;
+	vcpu_set_gpr(v, GPR_RAX, a);
+	vcpu_set_gpr(v, GPR_RBX, b);
+	vcpu_set_gpr(v, GPR_RCX, c);
+	vcpu_set_gpr(v, GPR_RDX, d);
+	hv_trace(hv, TRC_HVM_CPUID, 6, leaf, sub, a, b, c, d);
+	return EXIT_ADVANCE;
+}
+
+/* ---------------------------------------------------------------- MSRs */
+
+enum msr_kind {
+	MSR_KEEP,      /* read/write, kept by the hypervisor */
+	MSR_FIXED,     /* reads a constant; writes #GP */
+	MSR_IGNORE,    /* reads a constant; writes are dropped */
+	MSR_VMCS,      /* lives in a guest-state field */
+	MSR_TSC,
+	MSR_EFER,
+};
+
+struct msr_policy {
+	uint32_t first, last;   /* index range */
+	enum msr_kind kind;
+	uint64_t value;         /* reset or constant value */
+	uint32_t field;         /* MSR_VMCS */
+};
+
+/* Indexes from SDM Vol. 4, "Model-Specific Registers". */
+static const struct msr_policy msr_policy[] = {
+	{ 0x10, 0x10, MSR_TSC, 0, 0 },                       /* IA32_TIME_STAMP_COUNTER */
+	{ 0x1b, 0x1b, MSR_FIXED, 0xfee00100, 0 },            /* IA32_APIC_BASE: BSP, disabled */
+	{ 0x3a, 0x3a, MSR_FIXED, 0x1, 0 },                   /* IA32_FEATURE_CONTROL: locked, VMX off */
+	{ 0x8b, 0x8b, MSR_IGNORE, 0, 0 },                    /* IA32_BIOS_SIGN_ID */
+	{ 0xfe, 0xfe, MSR_FIXED, 0x508, 0 },                 /* IA32_MTRRCAP: WC, fixed, 8 variable */
+	{ 0x174, 0x174, MSR_VMCS, 0, VMCS_GUEST_SYSENTER_CS },
+	{ 0x175, 0x175, MSR_VMCS, 0, VMCS_GUEST_SYSENTER_ESP },
+	{ 0x176, 0x176, MSR_VMCS, 0, VMCS_GUEST_SYSENTER_EIP },
+	{ 0x179, 0x179, MSR_FIXED, 0, 0 },                   /* IA32_MCG_CAP: no banks */
+	{ 0x17a, 0x17a, MSR_KEEP, 0, 0 },                    /* IA32_MCG_STATUS */
+	{ 0x1a0, 0x1a0, MSR_KEEP, 0x1, 0 },                  /* IA32_MISC_ENABLE: fast strings */
+	{ 0x1d9, 0x1d9, MSR_VMCS, 0, VMCS_GUEST_IA32_DEBUGCTL },
+	{ 0x200, 0x20f, MSR_KEEP, 0, 0 },                    /* IA32_MTRR_PHYSBASE0..PHYSMASK7 */
+	{ 0x250, 0x250, MSR_KEEP, 0, 0 },                    /* IA32_MTRR_FIX64K_00000 */
+	{ 0x258, 0x259, MSR_KEEP, 0, 0 },                    /* IA32_MTRR_FIX16K_* */
+	{ 0x268, 0x26f, MSR_KEEP, 0, 0 },                    /* IA32_MTRR_FIX4K_* */
+	{ 0x277, 0x277, MSR_VMCS, 0, VMCS_GUEST_IA32_PAT },
+	{ 0x2ff, 0x2ff, MSR_KEEP, 0x6, 0 },                  /* IA32_MTRR_DEF_TYPE: WB */
+	{ 0xc0000080, 0xc0000080, MSR_EFER, 0, 0 },
+	{ 0xc0000081, 0xc0000084, MSR_KEEP, 0, 0 },          /* STAR, LSTAR, CSTAR, FMASK */
+	{ 0xc0000100, 0xc0000100, MSR_VMCS, 0, VMCS_GUEST_FS_BASE },
+	{ 0xc0000101, 0xc0000101, MSR_VMCS, 0, VMCS_GUEST_GS_BASE },
+	{ 0xc0000102, 0xc0000103, MSR_KEEP, 0, 0 },          /* KERNEL_GS_BASE, TSC_AUX */
+};
+
+#define EFER_SCE (1ull << 0)
+#define EFER_VALID (EFER_SCE | X86_EFER_LME | X86_EFER_LMA | X86_EFER_NXE)
+
+static const struct msr_policy *msr_find(uint32_t index)
+{
+	for (size_t i = 0; i < sizeof(msr_policy) / sizeof(msr_policy[0]); i++)
+		if (index >= msr_policy[i].first && index <= msr_policy[i].last)
+			return &msr_policy[i];
+	return NULL;
+}
+
+static struct msr_slot *msr_slot(struct hv *hv, uint32_t index)
+{
+	for (unsigned i = 0; i < hv->nmsrs; i++)
+		if (hv->msrs[i].index == index)
+			return &hv->msrs[i];
+	return NULL;
+}
+
+static uint64_t guest_tsc(struct hv *hv, struct vmx_vcpu *v)
+{
+	uint64_t tsc = hv->host->tsc ? hv->host->tsc(hv->host->ctx) : 0;
+
+	if (vmcs_read(v, VMCS_CPU_BASED_VM_EXEC_CONTROL) & CPU_USE_TSC_OFFSETTING)
+		tsc += vmcs_read(v, VMCS_TSC_OFFSET);
+	return tsc;
+}
+
+/* IA32_EFER.LMA = LME && CR0.PG, mirrored in the "IA-32e mode guest"
+ * VM-entry control (SDM 26.3.1.1 checks they agree). */
+static void sync_long_mode(struct vmx_vcpu *v, uint64_t efer, uint64_t cr0)
+{
+	uint64_t entry = vmcs_read(v, VMCS_VM_ENTRY_CONTROLS);
+	bool lma = (efer & X86_EFER_LME) && (cr0 & X86_CR0_PG);
+
+	efer = lma ? efer | X86_EFER_LMA : efer & ~X86_EFER_LMA;
+	vcpu_vmwrite(v, VMCS_GUEST_IA32_EFER, efer);
+	vcpu_vmwrite(v, VMCS_VM_ENTRY_CONTROLS,
+		     lma ? entry | ENTRY_IA32E_MODE_GUEST : entry & ~(uint64_t)ENTRY_IA32E_MODE_GUEST);
+}
+
+static int msr_read(struct hv *hv, struct vmx_vcpu *v, uint32_t index, uint64_t *val)
+{
+	const struct msr_policy *p = msr_find(index);
+	struct msr_slot *s;
+
+	if (!p)
+		return -1;
+	switch (p->kind) {
+	case MSR_KEEP:
+		s = msr_slot(hv, index);
+		*val = s ? s->value : p->value;
+		return 0;
+	case MSR_FIXED:
+	case MSR_IGNORE:
+		*val = p->value;
+		return 0;
+	case MSR_VMCS:
+		*val = vmcs_read(v, p->field);
+		return 0;
+	case MSR_TSC:
+		*val = guest_tsc(hv, v);
+		return 0;
+	case MSR_EFER:
+		*val = vmcs_read(v, VMCS_GUEST_IA32_EFER);
+		return 0;
+	}
+	return -1;
+}
+
+static int msr_write(struct hv *hv, struct vmx_vcpu *v, uint32_t index, uint64_t val)
+{
+	const struct msr_policy *p = msr_find(index);
+	struct msr_slot *s;
+
+	if (!p)
+		return -1;
+	switch (p->kind) {
+	case MSR_KEEP:
+		s = msr_slot(hv, index);
+		if (!s) {
+			if (hv->nmsrs == MAX_MSRS)
+				return -1;
+			s = &hv->msrs[hv->nmsrs++];
+			s->index = index;
+		}
+		s->value = val;
+		return 0;
+	case MSR_FIXED:
+		return -1;
+	case MSR_IGNORE:
+		return 0;
+	case MSR_VMCS:
+		vcpu_vmwrite(v, p->field, val);
+		return 0;
+	case MSR_TSC:
+		/* Writing the TSC moves the offset so the guest reads val now. */
+		vcpu_vmwrite(v, VMCS_TSC_OFFSET, val - (hv->host->tsc ? hv->host->tsc(hv->host->ctx) : 0));
+		vcpu_vmwrite(v, VMCS_CPU_BASED_VM_EXEC_CONTROL,
+			     vmcs_read(v, VMCS_CPU_BASED_VM_EXEC_CONTROL) | CPU_USE_TSC_OFFSETTING);
+		return 0;
+	case MSR_EFER:
+		if (val & ~EFER_VALID)
+			return -1;
+		/* Changing LME while paging is on is a #GP (SDM Vol. 3A 9.8.5). */
+		if ((vmcs_read(v, VMCS_GUEST_CR0) & X86_CR0_PG) &&
+		    ((val ^ vmcs_read(v, VMCS_GUEST_IA32_EFER)) & X86_EFER_LME))
+			return -1;
+		sync_long_mode(v, val, vmcs_read(v, VMCS_GUEST_CR0));
+		return 0;
+	}
+	return -1;
+}
+
+enum exit_result handle_rdmsr(struct hv *hv, struct vmx_vcpu *v, uint32_t reason)
+{
+	uint32_t index = (uint32_t)gpr32(v, GPR_RCX);
+	uint64_t val;
+
+	(void)reason;
+	if (msr_read(hv, v, index, &val)) {
+		inject_gp(hv);
+		return EXIT_RESUME;
+	}
+	set_edx_eax(v, val);
+	hv_trace(hv, TRC_HVM_MSR_READ, 3, index, (uint32_t)val, (uint32_t)(val >> 32));
+	return EXIT_ADVANCE;
+}
+
+enum exit_result handle_wrmsr(struct hv *hv, struct vmx_vcpu *v, uint32_t reason)
+{
+	uint32_t index = (uint32_t)gpr32(v, GPR_RCX);
+	uint64_t val = gpr32(v, GPR_RDX) << 32 | gpr32(v, GPR_RAX);
+
+	(void)reason;
+	hv_trace(hv, TRC_HVM_MSR_WRITE, 3, index, (uint32_t)val, (uint32_t)(val >> 32));
+	if (msr_write(hv, v, index, val)) {
+		inject_gp(hv);
+		return EXIT_RESUME;
+	}
+	return EXIT_ADVANCE;
+}
+
+/* ---------------------------------------------------------------- CRs */
+
+#define CR0_CD (1ull << 30)
+#define CR0_NW (1ull << 29)
+
+/* With EPT and PAE paging outside long mode, VM entry loads the PDPTEs from
+ * the VMCS (SDM 27.3.2.4): refresh them whenever CR0, CR3 or CR4 change. */
+static void load_pdptes(struct vmx_vcpu *v)
+{
+	uint64_t cr0 = vmcs_read(v, VMCS_GUEST_CR0), cr4 = vmcs_read(v, VMCS_GUEST_CR4);
+	uint64_t pdpte[4] = { 0 };
+
+	if (!(cr0 & X86_CR0_PG) || !(cr4 & X86_CR4_PAE) || hv_long_mode(v))
+		return;
+	if (v->ops->gpa_read(v, vmcs_read(v, VMCS_GUEST_CR3) & 0xffffffe0u, pdpte, sizeof(pdpte)))
+		memset(pdpte, 0, sizeof(pdpte));
+	for (unsigned i = 0; i < 4; i++)
+		vcpu_vmwrite(v, VMCS_GUEST_PDPTE0 + 2 * i, pdpte[i]);
+}
+
+/* MOV to CR0 (SDM Vol. 3A 2.5, Vol. 2 "MOV-Move to/from Control Registers"):
+ * the guest sees its value through the read shadow; the real CR0 keeps
+ * NE and ET set as VMX operation requires (SDM 24.8, fixed bits). */
+static bool set_cr0(struct vmx_vcpu *v, uint64_t val)
+{
+	uint64_t efer = vmcs_read(v, VMCS_GUEST_IA32_EFER);
+
+	if (val >> 32)
+		return false;
+	if ((val & X86_CR0_PG) && !(val & X86_CR0_PE))
+		return false;
+	if ((val & CR0_NW) && !(val & CR0_CD))
+		return false;
+	if ((val & X86_CR0_PG) && (efer & X86_EFER_LME) && !(vmcs_read(v, VMCS_GUEST_CR4) & X86_CR4_PAE))
+		return false;
+	vcpu_vmwrite(v, VMCS_CR0_READ_SHADOW, val);
+	vcpu_vmwrite(v, VMCS_GUEST_CR0, val | X86_CR0_NE | X86_CR0_ET);
+	sync_long_mode(v, efer, val);
+	load_pdptes(v);
+	return true;
+}
+
+static bool set_cr4(struct vmx_vcpu *v, uint64_t val)
+{
+	/* VMX is hidden from the guest: CR4.VMXE is reserved to it. */
+	if (val & X86_CR4_VMXE)
+		return false;
+	if (hv_long_mode(v) && !(val & X86_CR4_PAE))
+		return false;
+	vcpu_vmwrite(v, VMCS_CR4_READ_SHADOW, val);
+	vcpu_vmwrite(v, VMCS_GUEST_CR4, val | X86_CR4_VMXE);
+	load_pdptes(v);
+	return true;
+}
+
+static void trace_cr(struct hv *hv, uint32_t event, unsigned cr, uint64_t val)
+{
+	hv_trace(hv, event, 3, cr, (uint32_t)val, (uint32_t)(val >> 32));
+}
+
+static enum exit_result mov_to_cr(struct hv *hv, struct vmx_vcpu *v, const struct vmx_cr_qual *q)
+{
+	uint64_t val = vcpu_gpr(v, q->gpr);
+	bool ok = true;
+
+	if (!hv_long_mode(v))
+		val &= 0xffffffffull;
+	trace_cr(hv, TRC_HVM_CR_WRITE64, q->cr, val);
+	switch (q->cr) {
+	case 0:
+		ok = set_cr0(v, val);
+		break;
+	case 3:
+		/* Bit 63 asks a PCID-enabled CPU not to flush; it is not stored. */
+		vcpu_vmwrite(v, VMCS_GUEST_CR3, val & ~(1ull << 63));
+		load_pdptes(v);
+		break;
+	case 4:
+		ok = set_cr4(v, val);
+		break;
+	case 8:
+		ok = val <= 0xf;
+		if (ok)
+			hv->tpr = val;
+		break;
+	default:
+		return hv_fail(hv, EXIT_ERROR, "MOV to CR%u exit: no such control register", q->cr);
+	}
+	if (!ok) {
+		inject_gp(hv);
+		return EXIT_RESUME;
+	}
+	return EXIT_ADVANCE;
+}
+
+enum exit_result handle_cr_access(struct hv *hv, struct vmx_vcpu *v, uint32_t reason)
+{
+	struct vmx_cr_qual q;
+	uint64_t val, shadow;
+
+	(void)reason;
+	vmx_cr_qual_decode(vmcs_read(v, VMCS_EXIT_QUALIFICATION), &q);
+	switch (q.type) {
+	case CR_MOV_TO:
+		return mov_to_cr(hv, v, &q);
+	case CR_MOV_FROM:
+		if (q.cr == 3)
+			val = vmcs_read(v, VMCS_GUEST_CR3);
+		else if (q.cr == 8)
+			val = hv->tpr;
+		else
+			return hv_fail(hv, EXIT_ERROR, "MOV from CR%u exit: not an intercepted register", q.cr);
+		trace_cr(hv, TRC_HVM_CR_READ64, q.cr, val);
+		vcpu_set_gpr(v, q.gpr, val);
+		return EXIT_ADVANCE;
+	case CR_CLTS:
+		hv_trace(hv, TRC_HVM_CLTS, 0);
+		vcpu_vmwrite(v, VMCS_GUEST_CR0, vmcs_read(v, VMCS_GUEST_CR0) & ~X86_CR0_TS);
+		vcpu_vmwrite(v, VMCS_CR0_READ_SHADOW, vmcs_read(v, VMCS_CR0_READ_SHADOW) & ~X86_CR0_TS);
+		return EXIT_ADVANCE;
+	case CR_LMSW:
+		/* LMSW loads CR0 bits 3:0 but cannot clear PE (SDM Vol. 2 "LMSW"). */
+		hv_trace(hv, TRC_HVM_LMSW, 1, (uint32_t)q.lmsw_source);
+		shadow = vmcs_read(v, VMCS_CR0_READ_SHADOW);
+		val = (shadow & ~0xeull) | (q.lmsw_source & 0xf) | (shadow & X86_CR0_PE);
+		if (!set_cr0(v, val)) {
+			inject_gp(hv);
+			return EXIT_RESUME;
+		}
+		return EXIT_ADVANCE;
+	}
+	return EXIT_ADVANCE;
+}
+
+/* ---------------------------------------------------------------- the rest */
+
+enum exit_result handle_rdtsc(struct hv *hv, struct vmx_vcpu *v, uint32_t reason)
+{
+	uint64_t tsc = guest_tsc(hv, v);
+
+	set_edx_eax(v, tsc);
+	if (reason == EXIT_REASON_RDTSCP) {
+		uint64_t aux = 0;
+		msr_read(hv, v, 0xc0000103, &aux);
+		vcpu_set_gpr(v, GPR_RCX, aux & 0xffffffffull);
+	}
+	hv_trace(hv, TRC_HVM_RDTSC, 2, (uint32_t)tsc, (uint32_t)(tsc >> 32));
+	return EXIT_ADVANCE;
+}
+
+/* The guest's TLB is the CPU's business: with EPT there is nothing to shadow. */
+enum exit_result handle_invlpg(struct hv *hv, struct vmx_vcpu *v, uint32_t reason)
+{
+	uint64_t va = vmcs_read(v, VMCS_EXIT_QUALIFICATION);
+
+	(void)reason;
+	hv_trace(hv, TRC_HVM_INVLPG64, 3, 0u, (uint32_t)va, (uint32_t)(va >> 32));
+	return EXIT_ADVANCE;
+}
+
+enum exit_result handle_invd(struct hv *hv, struct vmx_vcpu *v, uint32_t reason)
+{
+	(void)hv;
+	(void)v;
+	(void)reason;
+	return EXIT_ADVANCE;
+}
+
+enum exit_result handle_wbinvd(struct hv *hv, struct vmx_vcpu *v, uint32_t reason)
+{
+	return handle_invd(hv, v, reason);
+}
+
+enum exit_result handle_pause(struct hv *hv, struct vmx_vcpu *v, uint32_t reason)
+{
+	return handle_invd(hv, v, reason);
+}
+
+/* XSETBV (SDM Vol. 2 "XSETBV"): XCR0 bit 0 (x87) must be set and AVX state
+ * needs SSE state. */
+enum exit_result handle_xsetbv(struct hv *hv, struct vmx_vcpu *v, uint32_t reason)
+{
+	uint32_t index = (uint32_t)gpr32(v, GPR_RCX);
+	uint64_t val = gpr32(v, GPR_RDX) << 32 | gpr32(v, GPR_RAX);
+
+	(void)reason;
+	if (index != 0 || !(val & 1) || ((val & 4) && !(val & 2)) || (val & ~7ull)) {
+		inject_gp(hv);
+		return EXIT_RESUME;
+	}
+	hv_trace(hv, TRC_HVM_XCR_WRITE64, 3, index, (uint32_t)val, (uint32_t)(val >> 32));
+	vcpu_set_gpr(v, REG_XCR0, val);
+	return EXIT_ADVANCE;
+}
+
+/* VMX and SMX are hidden from the guest, so their instructions are #UD. */
+enum exit_result handle_vmx_insn(struct hv *hv, struct vmx_vcpu *v, uint32_t reason)
+{
+	(void)v;
+	(void)reason;
+	inject_ud(hv);
+	return EXIT_RESUME;
+}
+
+/*
+ * HLT: the vCPU sleeps until an interrupt it can take is pending.  Virtual
+ * time runs to the next timer event each round.  A guest that halts with
+ * RFLAGS.IF = 0, or with nothing left that could wake it, is halted forever.
+ */
+#define HLT_MAX_IDLE_ROUNDS 1000000
+
+enum exit_result handle_hlt(struct hv *hv, struct vmx_vcpu *v, uint32_t reason)
+{
+	uint64_t rip = vmcs_read(v, VMCS_GUEST_RIP);
+	int vector = pic_pending(hv);
+
+	(void)reason;
+	if (vector == -2)
+		return EXIT_ERROR;
+	if (!(vmcs_read(v, VMCS_GUEST_RFLAGS) & X86_RFLAGS_IF)) {
+		hv_trace(hv, TRC_HVM_HLT, 1, 0u);
+		return hv_fail(hv, EXIT_GUEST_DEAD,
+			       "guest halted forever: HLT at RIP 0x%llx with interrupts disabled (RFLAGS.IF=0)",
+			       (unsigned long long)rip);
+	}
+	hv_trace(hv, TRC_HVM_HLT, 1, vector >= 0 ? 1u : 0u);
+	for (unsigned round = 0; vector < 0; round++) {
+		if (round == HLT_MAX_IDLE_ROUNDS)
+			return hv_fail(hv, EXIT_GUEST_DEAD,
+				       "guest halted forever: HLT at RIP 0x%llx, %u timer events passed and no "
+				       "interrupt reached the CPU (masked in the PIC?)",
+				       (unsigned long long)rip, HLT_MAX_IDLE_ROUNDS);
+		if (!hv->host->idle || hv->host->idle(hv->host->ctx) == (vtime_t)-1)
+			return hv_fail(hv, EXIT_GUEST_DEAD,
+				       "guest halted forever: HLT at RIP 0x%llx and no timer or device event pending",
+				       (unsigned long long)rip);
+		vector = pic_pending(hv);
+		if (vector == -2)
+			return EXIT_ERROR;
+	}
+	return EXIT_ADVANCE;
+}
+
+int policy_init(struct hv *hv, char *err, size_t errlen)
+{
+	size_t n = sizeof(cpuid_default) / sizeof(cpuid_default[0]);
+
+	memcpy(hv->cpuid, cpuid_default, n * sizeof(cpuid_default[0]));
+	hv->ncpuid = (unsigned)n;
+	return parse_options(hv, err, errlen);
+}

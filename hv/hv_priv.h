@@ -1,0 +1,136 @@
+/*
+ * hv_priv.h - what the files of the reference handler build share.
+ * Everything here is per machine, behind the context pointer init returns.
+ */
+#ifndef VMXLAB_HV_PRIV_H
+#define VMXLAB_HV_PRIV_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <vmxlab/dev.h>
+#include <vmxlab/hv.h>
+#include <vmxlab/trace.h>
+#include <vmxlab/vcpu.h>
+
+/* What a handler tells the shared epilogue (the KVM contract, SDM-neutral). */
+enum exit_result {
+	EXIT_ADVANCE,   /* emulated: advance RIP past the instruction */
+	EXIT_RESUME,    /* handled, RIP stays (an event was injected, or the
+			   instruction must run again) */
+	EXIT_GUEST_EXIT,
+	EXIT_GUEST_DEAD,
+	EXIT_ERROR,
+};
+
+/* One claimed window of ports or guest-physical addresses. */
+struct route {
+	uint64_t base, end;      /* [base, end) */
+	struct vmx_dev *dev;
+	unsigned range;          /* index into dev->ops->ranges */
+};
+
+#define MAX_ROUTES 64
+#define MAX_CPUID 48
+#define MAX_MSRS 64
+
+struct cpuid_entry {
+	uint32_t leaf, subleaf;
+	bool any_subleaf;
+	uint32_t eax, ebx, ecx, edx;
+};
+
+struct msr_slot {
+	uint32_t index;
+	uint64_t value;
+};
+
+struct hv {
+	const struct hv_host *host;
+	struct hv_exit *out;          /* of the exit being handled */
+	struct vmx_dev *pic;          /* the interrupt controller, or NULL */
+
+	uint16_t port_route[65536];   /* route index + 1, 0 = unclaimed */
+	struct route routes[MAX_ROUTES];
+	unsigned nroutes;
+	struct route mmio[MAX_ROUTES];/* sorted by base */
+	unsigned nmmio;
+	uint8_t port_warned[65536 / 8];
+
+	struct cpuid_entry cpuid[MAX_CPUID];
+	unsigned ncpuid;
+	struct msr_slot msrs[MAX_MSRS]; /* MSRs kept by the hypervisor */
+	unsigned nmsrs;
+	uint64_t tpr;                 /* CR8 */
+
+	/* An exception a handler asked to inject (SDM 26.6 event injection). */
+	bool exc_pending;
+	uint8_t exc_vector;
+	bool exc_has_error;
+	uint32_t exc_error;
+
+	void *capstone;               /* csh, opened once */
+	uint64_t exits[VMX_EXIT_REASON_COUNT];
+};
+
+typedef enum exit_result (*exit_handler_fn)(struct hv *hv, struct vmx_vcpu *v, uint32_t reason);
+
+/* hv.c */
+enum exit_result hv_fail(struct hv *hv, enum exit_result kind, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void hv_log(struct hv *hv, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void hv_trace(struct hv *hv, uint32_t event, unsigned n, ...);
+bool hv_long_mode(struct vmx_vcpu *v);
+void skip_instruction(struct vmx_vcpu *v, uint64_t len);
+
+/* route.c: build the tables; access a device wherever it is placed. */
+int route_init(struct hv *hv, char *err, size_t errlen);
+/* Device accesses return 0, or -1 when the device-model process failed
+ * (the message is in hv->out->msg). */
+int port_read(struct hv *hv, uint16_t port, unsigned size, uint32_t *val);
+int port_write(struct hv *hv, uint16_t port, unsigned size, uint32_t val);
+const struct route *mmio_route(const struct hv *hv, uint64_t gpa);
+int mmio_access(struct hv *hv, const struct route *r, uint64_t gpa, unsigned size, bool write,
+		uint64_t *val);
+/* The vector the PIC would deliver (-1 none), the INTA cycle; -2 on a
+ * device-model failure. */
+int pic_pending(struct hv *hv);
+int pic_ack(struct hv *hv);
+
+/* intr.c: event injection and interrupt delivery (SDM 26.6, 27.x). */
+void inject_exception(struct hv *hv, uint8_t vector, bool has_error, uint32_t error);
+void inject_gp(struct hv *hv);
+void inject_ud(struct hv *hv);
+void reinject_idt_vectoring(struct hv *hv, struct vmx_vcpu *v);
+int deliver_events(struct hv *hv, struct vmx_vcpu *v);
+
+/* mmio.c */
+int mmio_init(struct hv *hv, char *err, size_t errlen);
+void mmio_fini(struct hv *hv);
+
+/* cpu.c: the policies */
+int policy_init(struct hv *hv, char *err, size_t errlen);
+
+/* The handlers, one per exit reason (the table is in hv.c). */
+enum exit_result handle_exception_nmi(struct hv *, struct vmx_vcpu *, uint32_t);
+enum exit_result handle_external_interrupt(struct hv *, struct vmx_vcpu *, uint32_t);
+enum exit_result handle_triple_fault(struct hv *, struct vmx_vcpu *, uint32_t);
+enum exit_result handle_interrupt_window(struct hv *, struct vmx_vcpu *, uint32_t);
+enum exit_result handle_cpuid(struct hv *, struct vmx_vcpu *, uint32_t);
+enum exit_result handle_hlt(struct hv *, struct vmx_vcpu *, uint32_t);
+enum exit_result handle_invd(struct hv *, struct vmx_vcpu *, uint32_t);
+enum exit_result handle_invlpg(struct hv *, struct vmx_vcpu *, uint32_t);
+enum exit_result handle_rdtsc(struct hv *, struct vmx_vcpu *, uint32_t);
+enum exit_result handle_vmcall(struct hv *, struct vmx_vcpu *, uint32_t);
+enum exit_result handle_vmx_insn(struct hv *, struct vmx_vcpu *, uint32_t);
+enum exit_result handle_cr_access(struct hv *, struct vmx_vcpu *, uint32_t);
+enum exit_result handle_io(struct hv *, struct vmx_vcpu *, uint32_t);
+enum exit_result handle_rdmsr(struct hv *, struct vmx_vcpu *, uint32_t);
+enum exit_result handle_wrmsr(struct hv *, struct vmx_vcpu *, uint32_t);
+enum exit_result handle_ept_violation(struct hv *, struct vmx_vcpu *, uint32_t);
+enum exit_result handle_ept_misconfig(struct hv *, struct vmx_vcpu *, uint32_t);
+enum exit_result handle_xsetbv(struct hv *, struct vmx_vcpu *, uint32_t);
+enum exit_result handle_wbinvd(struct hv *, struct vmx_vcpu *, uint32_t);
+enum exit_result handle_pause(struct hv *, struct vmx_vcpu *, uint32_t);
+
+#endif

@@ -1,0 +1,21 @@
+/*
+ * hypercall.h - the vmxlab hypercall ABI, for guests (guests/, tests) and the
+ * handler build (hv/hypercall.c).  Freestanding: no C library types.
+ *
+ *   VMCALL with RAX = number, arguments in RBX, RCX; result in RAX
+ *   (0 or a negative errno value).  Documented in docs/hypercalls.md.
+ */
+#ifndef VMXLAB_HYPERCALL_H
+#define VMXLAB_HYPERCALL_H
+
+#define VMXLAB_HC_CONSOLE 0  /* RBX = guest-linear buffer, RCX = length (<= 4096) */
+#define VMXLAB_HC_EXIT    1  /* RBX = exit status; does not return */
+#define VMXLAB_HC_PHASE   2  /* RBX = workload phase number, recorded in the trace */
+
+#define VMXLAB_HC_CONSOLE_MAX 4096
+
+#define VMXLAB_HC_EFAULT (-14) /* the buffer is not mapped in guest memory */
+#define VMXLAB_HC_EINVAL (-22) /* length out of range */
+#define VMXLAB_HC_ENOSYS (-38) /* unknown hypercall number */
+
+#endif
