@@ -155,4 +155,125 @@ struct trc_record {
 	uint64_t offset;       /* byte offset of the record in the file */
 };
 
+/* ======================================================================
+ * Writer and reader (replay/trace_write.c, replay/trace_read.c).
+ * Format facts, limits and what a caller must emit: docs/traces.md.
+ * ====================================================================== */
+#include <stdbool.h>
+#include <stddef.h>
+
+/* xentrace's default per-pcpu data size, 32 pages * 4096 - 8 bytes
+ * (xentrace.c write_buffer(); xentrace.md 1.1): the writer's window limit. */
+#define TRC_WINDOW_MAX 131064u
+/* Physical CPU numbers the writer and reader accept: 0 .. TRC_MAX_CPUS-1. */
+#define TRC_MAX_CPUS 4096u
+/* xenalyze's synthetic "default domain" for records before any runstate
+ * record on their pcpu (xentrace.md 1.4). */
+#define TRC_DOM_DEFAULT 32768u
+
+/*
+ * Writer.  Buffers records per pcpu and writes each pcpu's buffer as one
+ * CPU_CHANGE window (at most TRC_WINDOW_MAX bytes, records never split) when
+ * it fills, on flush and on close.  The file is a valid trace after every
+ * window, so after every flush.  Not async-signal-safe: a signal handler
+ * sets a flag, the run loop calls flush/close.
+ */
+struct trc_writer;
+/* Create/truncate path.  NULL with err filled. */
+struct trc_writer *trc_writer_open(const char *path, char *err, size_t errlen);
+/* Window limit in bytes: a multiple of 4 in [TRC_REC_MAX_BYTES,
+ * TRC_WINDOW_MAX] (tests use small windows).  0 or -1. */
+int trc_writer_set_window(struct trc_writer *w, size_t bytes);
+/* Append one record from physical CPU `cpu`; has_tsc selects the cycles
+ * flag.  0, or -1 (bad argument: cpu >= TRC_MAX_CPUS, n > 7, event wider
+ * than 28 bits or CPU_CHANGE; or a write error, which is sticky).  The
+ * reason is in trc_writer_error(). */
+int trc_writer_put(struct trc_writer *w, uint32_t cpu, uint32_t event, bool has_tsc, uint64_t tsc,
+		   const uint32_t *words, unsigned n);
+/* RUNSTATE_CHANGE old->new for dom:vcpu on cpu, with TSC (xentrace.md 1.4):
+ * what xenalyze uses to charge the following records to dom:vcpu. */
+int trc_writer_runstate(struct trc_writer *w, uint32_t cpu, uint64_t tsc, uint16_t dom, uint16_t vcpu,
+			enum trc_runstate old_state, enum trc_runstate new_state);
+/* Everything so far on disk as complete windows (write(2), not fsync). */
+int trc_writer_flush(struct trc_writer *w);
+/* Flush, close and free (also after an error).  0, or -1 with err filled
+ * with the first write error. */
+int trc_writer_close(struct trc_writer *w, char *err, size_t errlen);
+/* Text of the last error, "" if none. */
+const char *trc_writer_error(const struct trc_writer *w);
+/* Bytes written to the file so far (complete windows). */
+uint64_t trc_writer_bytes(const struct trc_writer *w);
+/* Whether Xen 4.17 stamps this event with a TSC: every record except the
+ * HVM handler class (0x82xxx), which inherits the VMEXIT's (xentrace.md 1.5),
+ * and CPU_CHANGE. */
+bool trc_event_has_tsc(uint32_t event);
+
+/*
+ * Reader.  Streams a file written by xentrace or by the writer above, plain
+ * or gzip-compressed (detected by its magic), and returns its records merged
+ * across pcpus in TSC order, the way xenalyze does: each pcpu has its own
+ * cursor through the windows of that pcpu (memory: one small buffer per pcpu,
+ * independent of the file's size), records without a TSC inherit their
+ * pcpu's last one, WRAP_BUFFER padding is skipped, and each record carries
+ * the domain:vcpu running on its pcpu according to the runstate records
+ * seen so far.
+ */
+struct trc_reader;
+
+enum trc_reader_flags {
+	TRC_READ_TOLERANT = 1,  /* skip corrupt data and count it instead of failing */
+	TRC_READ_KEEP_WRAP = 2, /* also return WRAP_BUFFER records */
+};
+
+/* One record in merged order. */
+struct trc_item {
+	struct trc_record rec;  /* event, cpu, tsc (own or inherited), payload, file offset */
+	uint32_t dom;           /* domain on rec.cpu; TRC_DOM_DEFAULT until a runstate record */
+	uint32_t vcpu;
+};
+
+/* Diagnostics: level 0 error, 1 warning; offset is a byte offset in the
+ * (uncompressed) trace. */
+typedef void (*trc_diag_fn)(void *ctx, int level, uint64_t offset, const char *msg);
+
+struct trc_reader_stats {
+	uint64_t records;        /* returned to the caller */
+	uint64_t bytes;          /* size of the (uncompressed) trace */
+	uint64_t windows;        /* CPU_CHANGE windows */
+	unsigned cpus;           /* distinct physical CPUs */
+	uint64_t lost_records;   /* sum of LOST_RECORDS counts */
+	uint64_t lost_events;    /* LOST_RECORDS records */
+	uint64_t wraps;          /* WRAP_BUFFER records skipped */
+	uint64_t corrupt;        /* corruptions skipped (tolerant mode) */
+	uint64_t skipped_bytes;  /* bytes skipped because of them */
+	uint64_t tsc_backwards;  /* records whose TSC is below their pcpu's last */
+	uint64_t warnings;
+	bool truncated;          /* the last window is cut short */
+	bool gzip;
+};
+
+/* Open path; scans its CPU_CHANGE chain first (every pcpu's windows must be
+ * known before records can be merged).  NULL with err filled: "FILE: offset
+ * N: what is wrong".  diag (may be NULL: warnings go to stderr) receives
+ * warnings during open and next. */
+struct trc_reader *trc_reader_open(const char *path, unsigned flags, trc_diag_fn diag, void *diag_ctx,
+				   char *err, size_t errlen);
+/* The next record: 1, 0 at the end, -1 on corrupt input (strict mode) or an
+ * I/O error, with the message in trc_reader_error(). */
+int trc_reader_next(struct trc_reader *r, struct trc_item *it);
+/* The same without a copy: the record stays valid until the next call.
+ * *status is 1, 0 at the end (NULL returned) or -1 on error (NULL). */
+const struct trc_item *trc_reader_next_ref(struct trc_reader *r, int *status);
+const char *trc_reader_error(const struct trc_reader *r);
+const struct trc_reader_stats *trc_reader_stats(const struct trc_reader *r);
+void trc_reader_close(struct trc_reader *r);
+
+/* Record decoding helpers (trace_decode.c). */
+/* VMEXIT / VMEXIT64 (xentrace.md 1.5): the full exit-reason word and RIP. */
+bool trc_is_vmexit(uint32_t event);
+bool trc_vmexit_decode(const struct trc_record *r, uint32_t *exit_reason, uint64_t *rip);
+/* A name for any event id ("VMEXIT64", "IOPORT_WRITE", "RUNSTATE_CHANGE"),
+ * or NULL for ids vmxlab does not know. */
+const char *trc_event_name(uint32_t event);
+
 #endif
