@@ -16,18 +16,18 @@ SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-fram
 LDLIBS  :=
 
 # Debian 12 packages.  Build tools first, then the libraries (docs/building.md).
-DEB_PACKAGES := build-essential g++ pkg-config curl ca-certificates xz-utils \
+DEB_PACKAGES := build-essential g++ pkg-config curl ca-certificates xz-utils patch \
                 libcapstone-dev libyaml-dev zlib1g-dev libsdl2-dev libcmocka-dev
 
 BOCHS_TARBALL := $(CACHE)/bochs_3.0+dfsg.orig.tar.xz
 BOCHS_SRC     := $(BUILD)/bochs/src
 
-.PHONY: all demo test clean deps bochs-source
+.PHONY: all demo test bench clean deps bochs-source
 .DEFAULT_GOAL := all
 # Keep intermediate objects so a second `make test` does no work.
 .SECONDARY:
 
-all: $(BUILD)/vmxlab $(BUILD)/libvmxlab-hv.so bochs-source
+all: $(BUILD)/vmxlab $(BUILD)/vmxlab-dm $(BUILD)/libvmxlab-hv.so $(GUEST_IMAGES)
 
 # ---------------------------------------------------------------- dependencies
 # One stamp: a later `make` checks nothing again.  Missing packages are
@@ -51,10 +51,15 @@ deps: $(DEPS_STAMP)
 $(BOCHS_TARBALL): | $(DEPS_STAMP)
 	@sim/fetch-bochs.sh $(CACHE)
 
-$(BOCHS_SRC)/.extracted: $(BOCHS_TARBALL)
+# vmxlab's few changes to Bochs, each explained at the top of its file.
+BOCHS_PATCHES := $(sort $(wildcard sim/patches/*.patch))
+
+$(BOCHS_SRC)/.extracted: $(BOCHS_TARBALL) $(BOCHS_PATCHES)
 	@rm -rf $(BOCHS_SRC) && mkdir -p $(BOCHS_SRC)
 	@tar -xJf $< -C $(BOCHS_SRC) --strip-components=1 || \
 	  { echo "vmxlab: cannot unpack $<; delete it and run make again" >&2; exit 1; }
+	@for p in $(BOCHS_PATCHES); do \
+	  patch -s -p1 -d $(BOCHS_SRC) < $$p || { echo "vmxlab: $$p does not apply to Bochs 3.0" >&2; exit 1; }; done
 	@touch $@
 
 bochs-source: $(BOCHS_SRC)/.extracted
@@ -63,16 +68,25 @@ bochs-source: $(BOCHS_SRC)/.extracted
 VMX_MODEL_SRC := $(sort $(wildcard vmx-model/*.c))
 HV_SRC        := $(sort $(wildcard hv/*.c))
 DEV_SRC       := $(sort $(wildcard devices/*.c))
+DM_MAIN_SRC   := devices/dm/main.c
+DM_CLIENT_SRC := devices/dm/client.c devices/dm/irqlog.c
+REPLAY_SRC    := $(sort $(wildcard replay/*.c analysis/*.c))
 CLI_SRC       := $(sort $(wildcard cli/*.c))
 CLI_LIB_SRC   := $(filter-out cli/main.c,$(CLI_SRC))
 TEST_HELPERS  := $(filter-out tests/unit/test_%.c tests/unit/bad_abi_hv.c,$(sort $(wildcard tests/unit/*.c)))
 UNIT_TESTS    := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(sort $(wildcard tests/unit/test_*.c)))
 # Parts with build rules of their own append test programs here.
 TEST_PROGRAMS := $(UNIT_TESTS)
-LIBS          := -lcapstone -ldl
+LIBS          := -lcapstone -lyaml -lz -lm -ldl
 
 obj  = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 aobj = $(patsubst %.c,$(BUILD)/asan/%.o,$(1))
+
+# Parts with rules of their own: the Bochs build and the simulator (SIM_LIB,
+# SIM_ASAN_LIB, BOCHS_LIB, SIM_LIBS), traces, guests.
+include sim/sim.mk
+include $(wildcard replay/replay.mk)
+include $(wildcard guests/guests.mk)
 
 $(BUILD)/obj/%.o: %.c | $(DEPS_STAMP)
 	@mkdir -p $(@D)
@@ -93,42 +107,60 @@ $(BUILD)/libvmxmodel.a: $(call obj,$(VMX_MODEL_SRC))
 $(BUILD)/libvmxlab-hv.so: $(call obj,$(HV_SRC)) $(BUILD)/libvmxmodel.a
 	$(CC) -shared -Wl,--exclude-libs,ALL -Wl,-Bsymbolic -o $@ $^ -lcapstone
 
-$(BUILD)/vmxlab: $(call obj,$(CLI_SRC)) $(BUILD)/libvmxmodel.a
-	$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
+$(BUILD)/vmxlab: $(call obj,$(CLI_SRC) $(REPLAY_SRC) $(DEV_SRC) $(DM_CLIENT_SRC)) $(BUILD)/libvmxmodel.a \
+		$(SIM_LIB) $(BOCHS_LIB)
+	$(CC) $(CFLAGS) -o $@ -Wl,--start-group $(filter-out $(BOCHS_LIB),$^) -Wl,--end-group $(SIM_LIBS) $(LIBS)
+
+# The device-model process: the device models and the protocol server.
+$(BUILD)/vmxlab-dm: $(call obj,$(DM_MAIN_SRC) devices/dm/irqlog.c $(DEV_SRC))
+	$(CC) $(CFLAGS) -o $@ $^
+
+$(BUILD)/asan/vmxlab-dm: $(call aobj,$(DM_MAIN_SRC)) $(BUILD)/asan/libvmxlab.a
+	$(CC) $(CFLAGS) $(SAN) -o $@ $^ $(LIBS)
 
 # Tests link against one sanitized archive of every part; the linker takes
 # what each test uses.
-$(BUILD)/asan/libvmxlab.a: $(call aobj,$(VMX_MODEL_SRC) $(HV_SRC) $(DEV_SRC) $(CLI_LIB_SRC) $(TEST_HELPERS))
+$(BUILD)/asan/libvmxlab.a: $(call aobj,$(VMX_MODEL_SRC) $(HV_SRC) $(DEV_SRC) $(DM_CLIENT_SRC) $(REPLAY_SRC) $(CLI_LIB_SRC) $(TEST_HELPERS))
 	@rm -f $@
 	ar rcs $@ $^
 
-$(BUILD)/asan/vmxlab: $(call aobj,cli/main.c) $(BUILD)/asan/libvmxlab.a
-	$(CC) $(CFLAGS) $(SAN) -o $@ $^ $(LIBS)
+$(BUILD)/asan/vmxlab: $(call aobj,cli/main.c) $(BUILD)/asan/libvmxlab.a $(SIM_ASAN_LIB) $(BOCHS_LIB)
+	$(CC) $(CFLAGS) $(SAN) -o $@ -Wl,--start-group $(filter-out $(BOCHS_LIB),$^) -Wl,--end-group $(SIM_LIBS) $(LIBS)
 
-$(BUILD)/tests/%: $(BUILD)/asan/tests/unit/%.o $(BUILD)/asan/libvmxlab.a
+$(BUILD)/tests/%: $(BUILD)/asan/tests/unit/%.o $(BUILD)/asan/libvmxlab.a $(SIM_ASAN_LIB) $(BOCHS_LIB)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(SAN) -o $@ $^ -lcmocka $(LIBS)
+	$(CC) $(CFLAGS) $(SAN) -o $@ -Wl,--start-group $(filter-out $(BOCHS_LIB),$^) -Wl,--end-group -lcmocka $(SIM_LIBS) $(LIBS)
+
+# Small guests for the integration tests (tests/guests/*.S), run by name
+# (`workload: t-io`) like the workloads of guests/.
+TEST_GUESTS := $(patsubst tests/guests/%.S,$(BUILD)/guests/%.elf,$(sort $(wildcard tests/guests/*.S)))
+$(BUILD)/guests/t-%.elf: tests/guests/t-%.S
+	@mkdir -p $(@D)
+	$(CC) -nostdlib -static -no-pie -Wl,-Ttext=0x100000 -Wl,--build-id=none -o $@ $<
 
 # A handler build with the wrong ABI version, for the loader's tests.
 $(BUILD)/tests/libbad-abi-hv.so: tests/unit/bad_abi_hv.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -shared -o $@ $<
 
-include $(wildcard sim/sim.mk)
-
 # ---------------------------------------------------------------- entry points
 demo: all
-	@echo "== vmxlab $(VERSION): the VT-x model (the run path arrives with the simulator)"
-	@$(BUILD)/vmxlab version
-	@$(BUILD)/vmxlab exit-reasons | head -n 14
-	@echo "..."
-	@$(BUILD)/vmxlab decode io 0x210048
-	@$(BUILD)/vmxlab decode intr-info 0x80000b0e
-	@$(BUILD)/vmxlab decode ept 0x782
-	@$(BUILD)/vmxlab vmcs-fields --type guest | head -n 8
+	@echo "== vmxlab run scenarios/pic-dm.yaml: a Linux-2.6-style timer guest, the PIC in the device-model process"
+	@$(BUILD)/vmxlab run --quiet scenarios/pic-dm.yaml
+	@echo
+	@echo "== vmxlab compare: the seed's first optimization, the PIC moved into the hypervisor"
+	@$(BUILD)/vmxlab compare scenarios/pic-dm.yaml scenarios/pic-hv.yaml
 
-test: all $(TEST_PROGRAMS) $(BUILD)/asan/vmxlab $(BUILD)/tests/libbad-abi-hv.so
+test: all guests-check $(TEST_PROGRAMS) $(TEST_GUESTS) $(BUILD)/asan/vmxlab $(BUILD)/asan/vmxlab-dm $(BUILD)/tests/libbad-abi-hv.so
 	@BUILD=$(BUILD) tests/run.sh $(TEST_PROGRAMS)
+
+# Benchmarks print their figures; they never fail on a number.
+$(BUILD)/bench/bench_ioreq: $(call obj,bench/bench_ioreq.c $(HV_SRC) $(DEV_SRC) $(DM_CLIENT_SRC)) $(BUILD)/libvmxmodel.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
+
+bench: all $(BUILD)/bench/bench_ioreq bench-sim
+	@$(BUILD)/bench/bench_ioreq $(BUILD)/vmxlab-dm
 
 clean:
 	rm -rf $(BUILD)

@@ -23,6 +23,8 @@ struct hv_build {
 int hv_load(const char *path, struct hv_build *b, char *err, size_t errlen);
 void hv_unload(struct hv_build *b);
 
+int cmd_run(int argc, char **argv);
+int cmd_compare(int argc, char **argv);
 int cmd_vmcs_fields(int argc, char **argv);
 int cmd_exit_reasons(int argc, char **argv);
 int cmd_decode(int argc, char **argv);

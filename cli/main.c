@@ -19,6 +19,9 @@ static int cmd_version(int argc, char **argv);
 static int cmd_help(int argc, char **argv);
 
 static const struct command commands[] = {
+	{ "run", cmd_run, "SCENARIO [--record TRACE] [--json FILE] [--hv LIB.so] [--quiet]",
+	  "run a scenario; print the exit report; check its expectations" },
+	{ "compare", cmd_compare, "A.yaml B.yaml", "run two scenarios; exits and predicted time side by side" },
 	{ "version", cmd_version, "", "print the vmxlab version and the ABI versions" },
 	{ "vmcs-fields", cmd_vmcs_fields, "[--type T] [--width W] [FIELD]",
 	  "list VMCS fields (SDM App. B); FIELD is an encoding or a name" },

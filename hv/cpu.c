@@ -520,7 +520,7 @@ enum exit_result handle_xsetbv(struct hv *hv, struct vmx_vcpu *v, uint32_t reaso
 		return EXIT_RESUME;
 	}
 	hv_trace(hv, TRC_HVM_XCR_WRITE64, 3, index, (uint32_t)val, (uint32_t)(val >> 32));
-	vcpu_set_gpr(v, REG_XCR0, val);
+	vcpu_set_gpr(v, VREG_XCR0, val);
 	return EXIT_ADVANCE;
 }
 

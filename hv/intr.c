@@ -163,7 +163,7 @@ enum exit_result handle_exception_nmi(struct hv *hv, struct vmx_vcpu *v, uint32_
 		hv_trace(hv, TRC_HVM_NMI, 0);
 	} else if (info.vector == 14) {
 		uint64_t cr2 = vmcs_read(v, VMCS_EXIT_QUALIFICATION);
-		vcpu_set_gpr(v, REG_CR2, cr2);
+		vcpu_set_gpr(v, VREG_CR2, cr2);
 		hv_trace(hv, TRC_HVM_PF_XEN64, 3, err, (uint32_t)cr2, (uint32_t)(cr2 >> 32));
 	} else {
 		hv_trace(hv, TRC_HVM_TRAP, 1, (uint32_t)info.vector);

@@ -44,7 +44,7 @@ static enum exit_result string_fault(struct hv *hv, struct vmx_vcpu *v, uint64_t
 	if (w->result == WALK_BAD_TABLE)
 		return hv_fail(hv, EXIT_GUEST_DEAD, "string I/O at RIP 0x%llx: guest page tables for 0x%llx lie outside RAM",
 			       (unsigned long long)vmcs_read(v, VMCS_GUEST_RIP), (unsigned long long)lin);
-	vcpu_set_gpr(v, REG_CR2, lin);
+	vcpu_set_gpr(v, VREG_CR2, lin);
 	inject_exception(hv, 14, true, w->pf_error);
 	return EXIT_RESUME;
 }

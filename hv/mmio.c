@@ -357,7 +357,7 @@ static int string_addr(struct emu *e, uint64_t lin, bool write, uint64_t *gpa)
 	if (!hv_long_mode(e->v))
 		lin &= 0xffffffffull;
 	if (vmx_gla_to_gpa(e->v, lin, write ? VMX_ACCESS_WRITE : VMX_ACCESS_READ, false, &w) != WALK_OK) {
-		vcpu_set_gpr(e->v, REG_CR2, lin);
+		vcpu_set_gpr(e->v, VREG_CR2, lin);
 		inject_exception(e->hv, 14, true, w.pf_error);
 		return -1;
 	}

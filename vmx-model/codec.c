@@ -227,13 +227,13 @@ uint32_t vmx_insn_info_encode(const struct vmx_insn_info *i)
 
 const char *vmx_gpr_name(enum vmx_gpr r)
 {
-	static const char *const names[REG_COUNT] = {
+	static const char *const names[VREG_COUNT] = {
 		"rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi",
 		"r8",  "r9",  "r10", "r11", "r12", "r13", "r14", "r15",
 		"cr2", "dr0", "dr1", "dr2", "dr3", "dr6", "xcr0",
 	};
 
-	if ((unsigned)r >= REG_COUNT)
+	if ((unsigned)r >= VREG_COUNT)
 		return NULL;
 	return names[r];
 }

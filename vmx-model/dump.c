@@ -29,7 +29,7 @@ static void dump_guest(struct vmx_vcpu *v, FILE *out)
 		vmcs_read(v, VMCS_GUEST_CR4), vmcs_read(v, VMCS_CR4_READ_SHADOW),
 		vmcs_read(v, VMCS_CR4_GUEST_HOST_MASK));
 	fprintf(out, "CR3 = 0x%016" PRIx64 "  CR2 = 0x%016" PRIx64 "\n", vmcs_read(v, VMCS_GUEST_CR3),
-		vcpu_gpr(v, REG_CR2));
+		vcpu_gpr(v, VREG_CR2));
 	fprintf(out, "PDPTR0 = 0x%016" PRIx64 "  PDPTR1 = 0x%016" PRIx64 "\n", vmcs_read(v, VMCS_GUEST_PDPTE0),
 		vmcs_read(v, VMCS_GUEST_PDPTE1));
 	fprintf(out, "PDPTR2 = 0x%016" PRIx64 "  PDPTR3 = 0x%016" PRIx64 "\n", vmcs_read(v, VMCS_GUEST_PDPTE2),

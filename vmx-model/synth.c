@@ -24,7 +24,7 @@ struct synth_range {
 struct synth_vcpu {
 	struct vmx_vcpu vcpu;    /* first: the handle handlers get */
 	uint64_t *field;         /* indexed like vmcs_field_table */
-	uint64_t gpr[REG_COUNT]; /* gpr[GPR_RSP] unused: RSP lives in GUEST_RSP */
+	uint64_t gpr[VREG_COUNT]; /* gpr[GPR_RSP] unused: RSP lives in GUEST_RSP */
 	struct synth_range ram[MAX_RAM_RANGES];
 	unsigned nram;
 	struct synth_page *pages; /* sorted by pfn */
@@ -94,14 +94,14 @@ static uint64_t synth_gpr_read(struct vmx_vcpu *v, enum vmx_gpr r)
 {
 	if (r == GPR_RSP)
 		return vmcs_read(v, VMCS_GUEST_RSP);
-	return (unsigned)r < REG_COUNT ? to_synth(v)->gpr[r] : 0;
+	return (unsigned)r < VREG_COUNT ? to_synth(v)->gpr[r] : 0;
 }
 
 static void synth_gpr_write(struct vmx_vcpu *v, enum vmx_gpr r, uint64_t val)
 {
 	if (r == GPR_RSP)
 		store(to_synth(v), VMCS_GUEST_RSP, val);
-	else if ((unsigned)r < REG_COUNT)
+	else if ((unsigned)r < VREG_COUNT)
 		to_synth(v)->gpr[r] = val;
 }
 

@@ -14,6 +14,11 @@
 
 #define VMXLAB_HC_CONSOLE_MAX 4096
 
+/* Boot arguments: the scenario's guest `args` string, NUL-terminated, at
+ * this guest-physical address; RDI holds the address at entry. */
+#define VMXLAB_BOOT_ARGS_GPA 0x8000
+#define VMXLAB_BOOT_ARGS_MAX 4096
+
 #define VMXLAB_HC_EFAULT (-14) /* the buffer is not mapped in guest memory */
 #define VMXLAB_HC_EINVAL (-22) /* length out of range */
 #define VMXLAB_HC_ENOSYS (-38) /* unknown hypercall number */

@@ -707,9 +707,9 @@ static void test_gpr_name_all_and_out_of_range(void **state)
 	(void)state;
 	for (r = 0; r < GPR_COUNT; r++)
 		assert_string_equal(vmx_gpr_name((enum vmx_gpr)r), expect[r]);
-	assert_string_equal(vmx_gpr_name(REG_CR2), "cr2");
-	assert_string_equal(vmx_gpr_name(REG_XCR0), "xcr0");
-	assert_null(vmx_gpr_name(REG_COUNT));
+	assert_string_equal(vmx_gpr_name(VREG_CR2), "cr2");
+	assert_string_equal(vmx_gpr_name(VREG_XCR0), "xcr0");
+	assert_null(vmx_gpr_name(VREG_COUNT));
 	assert_null(vmx_gpr_name((enum vmx_gpr)255));
 	assert_null(vmx_gpr_name((enum vmx_gpr)-1));
 }

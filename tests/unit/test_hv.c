@@ -413,7 +413,7 @@ static void rep_insb_into_unmapped_memory_injects_page_fault(void **state)
 	vmx_synth_set(v, VMCS_VMX_INSTRUCTION_INFO, 2u << 7);
 	assert_int_equal(run_exit(), HV_RESUME);
 	assert_int_equal(entry_info(), 0x80000b0e); /* #PF with error code */
-	assert_int_equal(vcpu_gpr(v, REG_CR2), 0x100000000ull * 8);
+	assert_int_equal(vcpu_gpr(v, VREG_CR2), 0x100000000ull * 8);
 	assert_int_equal(rip(), CODE);
 }
 
@@ -901,7 +901,7 @@ static void intercepted_page_fault_is_reflected_with_cr2(void **state)
 	vmx_synth_set(v, VMCS_VM_EXIT_INTR_INFO, 0x80000b0e);
 	vmx_synth_set(v, VMCS_VM_EXIT_INTR_ERROR_CODE, 0x6);
 	assert_int_equal(run_exit(), HV_RESUME);
-	assert_int_equal(vcpu_gpr(v, REG_CR2), 0xdead000);
+	assert_int_equal(vcpu_gpr(v, VREG_CR2), 0xdead000);
 	assert_int_equal(entry_info(), 0x80000b0e);
 	assert_int_equal(vmcs_read(v, VMCS_VM_ENTRY_EXCEPTION_ERROR_CODE), 6);
 	assert_non_null(find_rec(TRC_HVM_PF_XEN64));

@@ -1,0 +1,574 @@
+/*
+ * Scenario files (docs/scenarios.md), read with libyaml's document API so
+ * every error can name the file, line and column of the offending node.
+ * The schema is checked strictly: unknown keys, wrong types and missing
+ * files are errors, never silently ignored.
+ */
+#include <errno.h>
+#include <libgen.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <yaml.h>
+
+#include "scenario.h"
+
+struct ctx {
+	const char *path;
+	char dir[4096];
+	yaml_document_t *doc;
+	char *err;
+	size_t errlen;
+};
+
+typedef yaml_node_t node_t;
+
+static int fail(struct ctx *c, const node_t *n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int fail(struct ctx *c, const node_t *n, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (n)
+		snprintf(c->err, c->errlen, "%s:%zu:%zu: %s", c->path, n->start_mark.line + 1,
+			 n->start_mark.column + 1, msg);
+	else
+		snprintf(c->err, c->errlen, "%s: %s", c->path, msg);
+	return -1;
+}
+
+/* ------------------------------------------------------------ value parsers */
+
+static bool parse_double(const char *s, double *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtod(s, &end);
+	return *s && !*end && !errno && isfinite(*out);
+}
+
+bool parse_count(const char *s, uint64_t *out)
+{
+	double d;
+
+	if (!parse_double(s, &d) || d < 0 || d > 1.8e19 || d != floor(d))
+		return false;
+	*out = (uint64_t)d;
+	return true;
+}
+
+static bool parse_scaled(const char *s, uint64_t *out, const char *const *units, const double *scale, unsigned n)
+{
+	char num[64];
+	size_t len = strlen(s), i = 0;
+
+	while (i < len && (s[i] == '.' || s[i] == 'e' || s[i] == 'E' || s[i] == '+' || (s[i] >= '0' && s[i] <= '9')))
+		i++;
+	if (i == 0 || i >= sizeof(num))
+		return false;
+	memcpy(num, s, i);
+	num[i] = '\0';
+	double d;
+	if (!parse_double(num, &d) || d < 0)
+		return false;
+	const char *unit = s + i;
+	while (*unit == ' ')
+		unit++;
+	for (unsigned u = 0; u < n; u++) {
+		if (strcasecmp(unit, units[u]) == 0) {
+			double v = d * scale[u];
+			if (v > 1.8e19)
+				return false;
+			*out = (uint64_t)llround(v);
+			return true;
+		}
+	}
+	return false;
+}
+
+bool parse_size(const char *s, uint64_t *out)
+{
+	static const char *const u[] = { "", "K", "KiB", "M", "MiB", "G", "GiB" };
+	static const double k[] = { 1, 1024, 1024, 1048576, 1048576, 1073741824.0, 1073741824.0 };
+	return parse_scaled(s, out, u, k, 7);
+}
+
+bool parse_duration_ns(const char *s, uint64_t *out)
+{
+	static const char *const u[] = { "", "ns", "us", "ms", "s" };
+	static const double k[] = { 1, 1, 1e3, 1e6, 1e9 };
+	return parse_scaled(s, out, u, k, 5);
+}
+
+/* ------------------------------------------------------------ node access */
+
+static const char *scalar(struct ctx *c, const node_t *n, const char *what)
+{
+	if (n->type != YAML_SCALAR_NODE) {
+		fail(c, n, "%s must be a single value", what);
+		return NULL;
+	}
+	return (const char *)n->data.scalar.value;
+}
+
+static int get_string(struct ctx *c, const node_t *n, const char *what, char *out, size_t len)
+{
+	const char *s = scalar(c, n, what);
+
+	if (!s)
+		return -1;
+	if (strlen(s) >= len)
+		return fail(c, n, "%s is too long (max %zu characters)", what, len - 1);
+	snprintf(out, len, "%s", s);
+	return 0;
+}
+
+static int get_u64(struct ctx *c, const node_t *n, const char *what, bool (*parse)(const char *, uint64_t *),
+		   const char *hint, uint64_t *out)
+{
+	const char *s = scalar(c, n, what);
+
+	if (!s)
+		return -1;
+	if (!parse(s, out))
+		return fail(c, n, "%s: '%s' is not %s", what, s, hint);
+	return 0;
+}
+
+static int get_bool(struct ctx *c, const node_t *n, const char *what, bool *out)
+{
+	const char *s = scalar(c, n, what);
+
+	if (!s)
+		return -1;
+	if (!strcmp(s, "true") || !strcmp(s, "yes") || !strcmp(s, "on"))
+		*out = true;
+	else if (!strcmp(s, "false") || !strcmp(s, "no") || !strcmp(s, "off"))
+		*out = false;
+	else
+		return fail(c, n, "%s: '%s' is not true or false", what, s);
+	return 0;
+}
+
+/* Walk a mapping; `each` sees every key/value pair. */
+typedef int (*pair_fn)(struct ctx *c, const char *key, node_t *k, node_t *v, void *arg);
+
+static int each_pair(struct ctx *c, node_t *map, const char *what, pair_fn each, void *arg)
+{
+	if (map->type != YAML_MAPPING_NODE)
+		return fail(c, map, "%s must be a mapping (key: value lines)", what);
+	for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
+		node_t *k = yaml_document_get_node(c->doc, p->key);
+		node_t *v = yaml_document_get_node(c->doc, p->value);
+		if (!k || !v || k->type != YAML_SCALAR_NODE)
+			return fail(c, k ? k : map, "%s: keys must be plain names", what);
+		if (each(c, (const char *)k->data.scalar.value, k, v, arg))
+			return -1;
+	}
+	return 0;
+}
+
+static int unknown(struct ctx *c, node_t *k, const char *section, const char *key, const char *known)
+{
+	return fail(c, k, "unknown key '%s' in %s (known: %s)", key, section, known);
+}
+
+/* A path in the scenario is relative to the scenario file's directory. */
+static int resolve(struct ctx *c, const node_t *n, const char *rel, char *out, size_t len)
+{
+	int w = rel[0] == '/' || !c->dir[0] ? snprintf(out, len, "%s", rel) : snprintf(out, len, "%s/%s", c->dir, rel);
+
+	if (w < 0 || (size_t)w >= len)
+		return fail(c, n, "path %s is too long", rel);
+	return 0;
+}
+
+/* ------------------------------------------------------------ sections */
+
+static int machine_pair(struct ctx *c, const char *key, node_t *k, node_t *v, void *arg)
+{
+	struct scenario *s = arg;
+	uint64_t x;
+	char buf[64];
+
+	if (!strcmp(key, "ram")) {
+		if (get_u64(c, v, "machine.ram", parse_size, "a size like 64M", &x))
+			return -1;
+		if (x < (1u << 20) || x > SIM_RAM_MAX || x % 4096)
+			return fail(c, v, "machine.ram must be a multiple of 4 KiB between 1M and 3G");
+		s->mc.sim.ram_size = x;
+	} else if (!strcmp(key, "cpu")) {
+		if (get_string(c, v, "machine.cpu", s->cpu_model, sizeof(s->cpu_model)))
+			return -1;
+		s->mc.sim.cpu_model = s->cpu_model;
+	} else if (!strcmp(key, "guest_mips")) {
+		double mips;
+		const char *t = scalar(c, v, "machine.guest_mips");
+		if (!t)
+			return -1;
+		if (!parse_double(t, &mips) || mips < 1 || mips > 1e6)
+			return fail(c, v, "machine.guest_mips must be a number of million instructions per second (1..1000000)");
+		s->mc.sim.insns_per_ns = mips / 1000.0;
+	} else if (!strcmp(key, "mode")) {
+		if (get_string(c, v, "machine.mode", buf, sizeof(buf)))
+			return -1;
+		if (!strcmp(buf, "long"))
+			s->mc.sim.mode = SIM_MODE_LONG64;
+		else if (!strcmp(buf, "real"))
+			s->mc.sim.mode = SIM_MODE_REAL;
+		else
+			return fail(c, v, "machine.mode is 'long' or 'real', not '%s'", buf);
+	} else if (!strcmp(key, "tsc_mhz")) {
+		if (get_u64(c, v, "machine.tsc_mhz", parse_count, "a whole number of MHz", &x))
+			return -1;
+		if (x < 1 || x > 100000)
+			return fail(c, v, "machine.tsc_mhz must be 1..100000");
+		s->mc.tsc_khz = x * 1000;
+	} else {
+		return unknown(c, k, "machine", key, "ram, cpu, guest_mips, mode, tsc_mhz");
+	}
+	return 0;
+}
+
+static int guest_pair(struct ctx *c, const char *key, node_t *k, node_t *v, void *arg)
+{
+	struct scenario *s = arg;
+	char buf[4096];
+
+	if (!strcmp(key, "workload")) {
+		if (get_string(c, v, "guest.workload", s->workload, sizeof(s->workload)))
+			return -1;
+		for (const char *p = s->workload; *p; p++)
+			if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-' || *p == '_'))
+				return fail(c, v, "guest.workload '%s' is not a workload name", s->workload);
+	} else if (!strcmp(key, "image")) {
+		if (get_string(c, v, "guest.image", buf, sizeof(buf)))
+			return -1;
+		if (resolve(c, v, buf, s->mc.image, sizeof(s->mc.image)))
+			return -1;
+		if (access(s->mc.image, R_OK))
+			return fail(c, v, "guest.image %s: %s", s->mc.image, strerror(errno));
+	} else if (!strcmp(key, "args")) {
+		if (get_string(c, v, "guest.args", s->mc.args, sizeof(s->mc.args)))
+			return -1;
+	} else if (!strcmp(key, "load_addr")) {
+		return get_u64(c, v, "guest.load_addr", parse_count, "an address", &s->mc.load_addr);
+	} else {
+		return unknown(c, k, "guest", key, "workload, image, args, load_addr");
+	}
+	return 0;
+}
+
+static int hv_pair(struct ctx *c, const char *key, node_t *k, node_t *v, void *arg)
+{
+	struct scenario *s = arg;
+	char buf[4096];
+
+	if (!strcmp(key, "build")) {
+		if (get_string(c, v, "hv.build", buf, sizeof(buf)))
+			return -1;
+		if (resolve(c, v, buf, s->mc.hv_path, sizeof(s->mc.hv_path)))
+			return -1;
+		if (access(s->mc.hv_path, R_OK))
+			return fail(c, v, "hv.build %s: %s", s->mc.hv_path, strerror(errno));
+	} else if (!strcmp(key, "options")) {
+		if (v->type != YAML_SEQUENCE_NODE)
+			return fail(c, v, "hv.options must be a list of \"key=value\" strings");
+		size_t used = 0;
+		for (yaml_node_item_t *i = v->data.sequence.items.start; i < v->data.sequence.items.top; i++) {
+			node_t *item = yaml_document_get_node(c->doc, *i);
+			const char *t = scalar(c, item, "an hv option");
+			if (!t)
+				return -1;
+			if (used + strlen(t) + 2 > sizeof(s->mc.hv_options))
+				return fail(c, item, "hv.options are too long");
+			used += (size_t)snprintf(s->mc.hv_options + used, sizeof(s->mc.hv_options) - used, "%s\n", t);
+		}
+	} else {
+		return unknown(c, k, "hv", key, "build, options");
+	}
+	return 0;
+}
+
+struct dev_arg {
+	struct machine_dev_config *d;
+	size_t used;
+};
+
+static int device_pair(struct ctx *c, const char *key, node_t *k, node_t *v, void *arg)
+{
+	struct dev_arg *a = arg;
+	char val[256];
+
+	(void)k;
+	if (get_string(c, v, key, val, sizeof(val)))
+		return -1;
+	if (!strcmp(key, "placement")) {
+		if (!strcmp(val, "hv"))
+			a->d->placement = PLACE_HV;
+		else if (!strcmp(val, "dm"))
+			a->d->placement = PLACE_DM;
+		else
+			return fail(c, v, "placement is 'hv' (in the hypervisor) or 'dm' (device-model process), not '%s'", val);
+		return 0;
+	}
+	/* Every other key is a variant option of the device model, checked by
+	 * the model itself when the machine is built. */
+	int n = snprintf(a->d->options + a->used, sizeof(a->d->options) - a->used, "%s%s=%s",
+			 a->used ? "," : "", key, val);
+	if (n < 0 || a->used + (size_t)n >= sizeof(a->d->options))
+		return fail(c, v, "options of device %s are too long", a->d->name);
+	a->used += (size_t)n;
+	return 0;
+}
+
+static int devices_pair(struct ctx *c, const char *key, node_t *k, node_t *v, void *arg)
+{
+	struct scenario *s = arg;
+
+	if (!vmx_dev_lookup(key)) {
+		char known[256] = "";
+		for (const char *const *n = vmx_dev_names; *n; n++)
+			snprintf(known + strlen(known), sizeof(known) - strlen(known), "%s%s", known[0] ? ", " : "", *n);
+		return fail(c, k, "unknown device '%s' (known: %s)", key, known);
+	}
+	if (s->mc.ndevs == PLATFORM_MAX_DEVS)
+		return fail(c, k, "too many devices (max %d)", PLATFORM_MAX_DEVS);
+	struct machine_dev_config *d = &s->mc.devs[s->mc.ndevs++];
+	snprintf(d->name, sizeof(d->name), "%s", key);
+	d->placement = PLACE_HV;
+	struct dev_arg a = { d, 0 };
+	if (v->type == YAML_SCALAR_NODE && !*v->data.scalar.value)
+		return 0;
+	char what[64];
+	snprintf(what, sizeof(what), "devices.%s", key);
+	return each_pair(c, v, what, device_pair, &a);
+}
+
+static int reasons_pair(struct ctx *c, const char *key, node_t *k, node_t *v, void *arg)
+{
+	struct scenario *s = arg;
+	int r = vmx_exit_reason_by_name(key);
+
+	if (r < 0)
+		return fail(c, k, "'%s' is not an exit reason name (see vmxlab exit-reasons)", key);
+	return get_u64(c, v, "cost.reasons", parse_duration_ns, "a duration like 300ns", &s->mc.cost.reason_ns[r]);
+}
+
+static int cost_pair(struct ctx *c, const char *key, node_t *k, node_t *v, void *arg)
+{
+	struct scenario *s = arg;
+	struct cost_model *m = &s->mc.cost;
+
+	if (!strcmp(key, "exit_roundtrip"))
+		return get_u64(c, v, "cost.exit_roundtrip", parse_duration_ns, "a duration like 1us", &m->exit_roundtrip_ns);
+	if (!strcmp(key, "handler"))
+		return get_u64(c, v, "cost.handler", parse_duration_ns, "a duration like 300ns", &m->handler_ns);
+	if (!strcmp(key, "mmio_emulation"))
+		return get_u64(c, v, "cost.mmio_emulation", parse_duration_ns, "a duration", &m->mmio_emulation_ns);
+	if (!strcmp(key, "dm_roundtrip"))
+		return get_u64(c, v, "cost.dm_roundtrip", parse_duration_ns, "a duration like 10us", &m->dm_roundtrip_ns);
+	if (!strcmp(key, "reasons"))
+		return each_pair(c, v, "cost.reasons", reasons_pair, s);
+	return unknown(c, k, "cost", key, "exit_roundtrip, handler, mmio_emulation, dm_roundtrip, reasons");
+}
+
+static int limits_pair(struct ctx *c, const char *key, node_t *k, node_t *v, void *arg)
+{
+	struct scenario *s = arg;
+
+	if (!strcmp(key, "instructions"))
+		return get_u64(c, v, "limits.instructions", parse_count, "a count like 1e9", &s->mc.max_insns);
+	if (!strcmp(key, "virtual_time"))
+		return get_u64(c, v, "limits.virtual_time", parse_duration_ns, "a duration like 2s", &s->mc.max_vtime);
+	return unknown(c, k, "limits", key, "instructions, virtual_time");
+}
+
+static int record_pair(struct ctx *c, const char *key, node_t *k, node_t *v, void *arg)
+{
+	struct scenario *s = arg;
+
+	if (!strcmp(key, "trace"))
+		return get_string(c, v, "record.trace", s->mc.trace_path, sizeof(s->mc.trace_path));
+	if (!strcmp(key, "native_costs"))
+		return get_bool(c, v, "record.native_costs", &s->mc.native_costs);
+	return unknown(c, k, "record", key, "trace, native_costs");
+}
+
+/* A range is `N` (exactly), or {min: N, max: N}. */
+struct range_arg {
+	struct range_u64 *r;
+	bool (*parse)(const char *, uint64_t *);
+	const char *what;
+};
+
+static int range_pair(struct ctx *c, const char *key, node_t *k, node_t *v, void *arg)
+{
+	struct range_arg *a = arg;
+
+	if (!strcmp(key, "min"))
+		return get_u64(c, v, a->what, a->parse, "a number", &a->r->min);
+	if (!strcmp(key, "max"))
+		return get_u64(c, v, a->what, a->parse, "a number", &a->r->max);
+	return unknown(c, k, a->what, key, "min, max");
+}
+
+static int get_range(struct ctx *c, node_t *v, const char *what, bool (*parse)(const char *, uint64_t *),
+		     struct range_u64 *r)
+{
+	r->set = true;
+	r->min = 0;
+	r->max = UINT64_MAX;
+	if (v->type == YAML_SCALAR_NODE) {
+		if (get_u64(c, v, what, parse, "a number", &r->min))
+			return -1;
+		r->max = r->min;
+		return 0;
+	}
+	struct range_arg a = { r, parse, what };
+	if (each_pair(c, v, what, range_pair, &a))
+		return -1;
+	if (r->min > r->max)
+		return fail(c, v, "%s: min is above max", what);
+	return 0;
+}
+
+static int expect_exits_pair(struct ctx *c, const char *key, node_t *k, node_t *v, void *arg)
+{
+	struct expect *e = arg;
+	int r = vmx_exit_reason_by_name(key);
+
+	if (r < 0)
+		return fail(c, k, "'%s' is not an exit reason name (see vmxlab exit-reasons)", key);
+	if (e->nexits == EXPECT_MAX)
+		return fail(c, k, "too many exit expectations (max %d)", EXPECT_MAX);
+	e->exits[e->nexits].reason = r;
+	return get_range(c, v, "expect.exits", parse_count, &e->exits[e->nexits++].r);
+}
+
+static int expect_pair(struct ctx *c, const char *key, node_t *k, node_t *v, void *arg)
+{
+	struct expect *e = arg;
+	uint64_t x;
+
+	if (!strcmp(key, "status")) {
+		if (get_u64(c, v, "expect.status", parse_count, "an exit status", &x))
+			return -1;
+		e->has_status = true;
+		e->status = (int)x;
+		return 0;
+	}
+	if (!strcmp(key, "output")) {
+		if (v->type != YAML_SEQUENCE_NODE)
+			return fail(c, v, "expect.output must be a list of strings the console must contain");
+		for (yaml_node_item_t *i = v->data.sequence.items.start; i < v->data.sequence.items.top; i++) {
+			node_t *item = yaml_document_get_node(c->doc, *i);
+			if (e->noutput == EXPECT_MAX)
+				return fail(c, item, "too many output expectations (max %d)", EXPECT_MAX);
+			if (get_string(c, item, "expect.output", e->output[e->noutput], sizeof(e->output[0])))
+				return -1;
+			e->noutput++;
+		}
+		return 0;
+	}
+	if (!strcmp(key, "exits"))
+		return each_pair(c, v, "expect.exits", expect_exits_pair, e);
+	if (!strcmp(key, "total_exits"))
+		return get_range(c, v, "expect.total_exits", parse_count, &e->total_exits);
+	if (!strcmp(key, "guest_instructions"))
+		return get_range(c, v, "expect.guest_instructions", parse_count, &e->guest_instructions);
+	if (!strcmp(key, "predicted_time"))
+		return get_range(c, v, "expect.predicted_time", parse_duration_ns, &e->predicted_ns);
+	if (!strcmp(key, "virtual_time"))
+		return get_range(c, v, "expect.virtual_time", parse_duration_ns, &e->virtual_ns);
+	return unknown(c, k, "expect", key,
+		       "status, output, exits, total_exits, guest_instructions, predicted_time, virtual_time");
+}
+
+static int top_pair(struct ctx *c, const char *key, node_t *k, node_t *v, void *arg)
+{
+	struct scenario *s = arg;
+
+	if (!strcmp(key, "name"))
+		return get_string(c, v, "name", s->name, sizeof(s->name));
+	if (!strcmp(key, "description"))
+		return get_string(c, v, "description", s->description, sizeof(s->description));
+	if (!strcmp(key, "machine"))
+		return each_pair(c, v, "machine", machine_pair, s);
+	if (!strcmp(key, "guest"))
+		return each_pair(c, v, "guest", guest_pair, s);
+	if (!strcmp(key, "hv"))
+		return each_pair(c, v, "hv", hv_pair, s);
+	if (!strcmp(key, "devices"))
+		return each_pair(c, v, "devices", devices_pair, s);
+	if (!strcmp(key, "cost"))
+		return each_pair(c, v, "cost", cost_pair, s);
+	if (!strcmp(key, "limits"))
+		return each_pair(c, v, "limits", limits_pair, s);
+	if (!strcmp(key, "record"))
+		return each_pair(c, v, "record", record_pair, s);
+	if (!strcmp(key, "expect"))
+		return each_pair(c, v, "expect", expect_pair, &s->expect);
+	return unknown(c, k, "the scenario", key, "name, description, machine, guest, hv, devices, cost, limits, record, expect");
+}
+
+int scenario_load(const char *path, struct scenario *s, char *err, size_t errlen)
+{
+	struct ctx c = { .path = path, .err = err, .errlen = errlen };
+	yaml_parser_t parser;
+	yaml_document_t doc;
+	char tmp[4096];
+	int rc = -1;
+
+	memset(s, 0, sizeof(*s));
+	machine_config_defaults(&s->mc);
+	snprintf(s->path, sizeof(s->path), "%s", path);
+	snprintf(tmp, sizeof(tmp), "%s", path);
+	snprintf(c.dir, sizeof(c.dir), "%s", dirname(tmp));
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return fail(&c, NULL, "cannot open: %s", strerror(errno));
+	if (!yaml_parser_initialize(&parser)) {
+		fclose(f);
+		return fail(&c, NULL, "out of memory");
+	}
+	yaml_parser_set_input_file(&parser, f);
+	if (!yaml_parser_load(&parser, &doc)) {
+		snprintf(err, errlen, "%s:%zu:%zu: YAML syntax: %s%s%s", path, parser.problem_mark.line + 1,
+			 parser.problem_mark.column + 1, parser.problem ? parser.problem : "error",
+			 parser.context ? " " : "", parser.context ? parser.context : "");
+		yaml_parser_delete(&parser);
+		fclose(f);
+		return -1;
+	}
+	c.doc = &doc;
+	node_t *root = yaml_document_get_root_node(&doc);
+	if (!root)
+		fail(&c, NULL, "the file is empty");
+	else if (each_pair(&c, root, "the scenario", top_pair, s) == 0) {
+		if (!s->mc.image[0] && !s->workload[0])
+			fail(&c, root, "guest: a workload or an image is required");
+		else if (s->mc.image[0] && s->workload[0])
+			fail(&c, root, "guest: give a workload or an image, not both");
+		else
+			rc = 0;
+	}
+	if (!s->name[0]) {
+		snprintf(tmp, sizeof(tmp), "%s", path);
+		snprintf(s->name, sizeof(s->name), "%s", basename(tmp));
+	}
+	yaml_document_delete(&doc);
+	yaml_parser_delete(&parser);
+	fclose(f);
+	return rc;
+}

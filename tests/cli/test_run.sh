@@ -1,0 +1,92 @@
+#!/bin/bash
+# vmxlab run end to end: guests in VMX non-root on the Bochs CPU, exits in the
+# handler build, devices in this process and in vmxlab-dm.  Each scenario in
+# tests/scenarios/ carries its own expectations (vmxlab run exits 1 if one fails).
+set -u
+V=${VMXLAB:?set VMXLAB to the vmxlab binary}
+B=${BUILD:-build}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+failures=0
+ok() { echo "ok   $1"; }
+bad() { echo "FAIL $1"; failures=$((failures + 1)); }
+
+for sc in tests/scenarios/t-io-hv.yaml tests/scenarios/t-io-dm.yaml tests/scenarios/t-timer-hv.yaml \
+	tests/scenarios/t-timer-dm.yaml tests/scenarios/t-timer-mixed.yaml tests/scenarios/t-spin-limit.yaml; do
+	if "$V" run --quiet "$sc" >"$tmp/out" 2>&1; then ok "$sc"; else bad "$sc"; cat "$tmp/out"; fi
+done
+
+# A failed expectation is exit 1 and says which.
+sed 's/imr=a5/imr=5a/' tests/scenarios/t-io-hv.yaml >"$tmp/wrong.yaml"
+"$V" run --quiet "$tmp/wrong.yaml" >"$tmp/out" 2>&1
+rc=$?
+if [ $rc -eq 1 ] && grep -q 'expectation failed: the guest never printed "result: imr=5a' "$tmp/out"; then
+	ok "failed expectation exits 1"
+else
+	bad "failed expectation: exit $rc"; cat "$tmp/out"
+fi
+sed 's/IO_INSTRUCTION: 7/IO_INSTRUCTION: 8/' tests/scenarios/t-io-hv.yaml >"$tmp/wrong2.yaml"
+"$V" run --quiet "$tmp/wrong2.yaml" >"$tmp/out" 2>&1
+if [ $? -eq 1 ] && grep -q "expectation failed: IO_INSTRUCTION exits is 7, expected 8..8" "$tmp/out"; then
+	ok "exit-count expectation"
+else
+	bad "exit-count expectation"; cat "$tmp/out"
+fi
+
+# Bad scenarios are input errors naming file:line:column.
+printf 'name: x\nguest:\n  workload: t-io\ndevices:\n  pic: { placement: moon }\n' >"$tmp/bad1.yaml"
+"$V" run "$tmp/bad1.yaml" >"$tmp/out" 2>&1
+if [ $? -eq 2 ] && grep -q "bad1.yaml:5:21: placement is 'hv'" "$tmp/out"; then ok "bad placement"; else bad "bad placement"; cat "$tmp/out"; fi
+printf 'name: x\nguest:\n  workload: t-io\nmachine:\n  rma: 64M\n' >"$tmp/bad2.yaml"
+"$V" run "$tmp/bad2.yaml" >"$tmp/out" 2>&1
+if [ $? -eq 2 ] && grep -q "bad2.yaml:5:3: unknown key 'rma' in machine" "$tmp/out"; then ok "unknown key"; else bad "unknown key"; cat "$tmp/out"; fi
+printf 'guest: [1, 2\n' >"$tmp/bad3.yaml"
+"$V" run "$tmp/bad3.yaml" >"$tmp/out" 2>&1
+if [ $? -eq 2 ] && grep -q "bad3.yaml:2:1: YAML syntax" "$tmp/out"; then ok "YAML syntax error"; else bad "YAML syntax error"; cat "$tmp/out"; fi
+printf 'guest:\n  image: nowhere.elf\n' >"$tmp/bad4.yaml"
+"$V" run "$tmp/bad4.yaml" >"$tmp/out" 2>&1
+if [ $? -eq 2 ] && grep -q "bad4.yaml:2:10: guest.image .*nowhere.elf: No such file" "$tmp/out"; then ok "missing image"; else bad "missing image"; cat "$tmp/out"; fi
+
+# Determinism: the same scenario twice gives byte-identical traces and digests.
+"$V" run --quiet tests/scenarios/t-timer-dm.yaml --record "$tmp/a.trace" --json "$tmp/a.json" >/dev/null 2>&1
+"$V" run --quiet tests/scenarios/t-timer-dm.yaml --record "$tmp/b.trace" --json "$tmp/b.json" >/dev/null 2>&1
+if [ -s "$tmp/a.trace" ] && cmp -s "$tmp/a.trace" "$tmp/b.trace"; then ok "byte-identical traces"; else bad "traces differ"; fi
+if grep -q '"digest"' "$tmp/a.json" && [ "$(grep '"digest"' "$tmp/a.json")" = "$(grep '"digest"' "$tmp/b.json")" ] &&
+	[ "$(grep '"virtual_time_ns"' "$tmp/a.json")" = "$(grep '"virtual_time_ns"' "$tmp/b.json")" ]; then
+	ok "identical digests and modelled time"
+else
+	bad "digests or modelled time differ"
+fi
+# Placement changes cost, not behaviour: same guest output, same PIC decisions.
+"$V" run --quiet tests/scenarios/t-io-hv.yaml --json "$tmp/hv.json" >/dev/null 2>&1
+"$V" run --quiet tests/scenarios/t-io-dm.yaml --json "$tmp/dm.json" >/dev/null 2>&1
+if [ "$(grep '"digest"' "$tmp/hv.json")" = "$(grep '"digest"' "$tmp/dm.json")" ]; then ok "hv and dm placement agree"; else bad "placements disagree"; fi
+
+# The device-model process dies mid-run: vmxlab ends within a second, names
+# the device and the request, and the trace written so far stays.
+"$V" run --quiet tests/scenarios/t-spin-dm.yaml --record "$tmp/k.trace" >"$tmp/out" 2>&1 &
+pid=$!
+dm=""
+for _ in $(seq 1 200); do
+	dm=$(pgrep -P $pid vmxlab-dm | head -n 1)
+	[ -n "$dm" ] && break
+	sleep 0.05
+done
+if [ -z "$dm" ]; then
+	bad "vmxlab-dm never started"; kill $pid
+else
+	sleep 0.3
+	kill -9 "$dm"
+	start=$(date +%s%N)
+	wait $pid
+	rc=$?
+	ms=$((($(date +%s%N) - start) / 1000000))
+	if [ $rc -eq 1 ] && [ $ms -lt 1000 ] && grep -q "killed by signal 9" "$tmp/out" && grep -q "pic" "$tmp/out" &&
+		[ -s "$tmp/k.trace" ]; then
+		ok "dead device model noticed in ${ms} ms"
+	else
+		bad "dead device model: exit $rc after ${ms} ms"; cat "$tmp/out"
+	fi
+fi
+
+[ $failures -eq 0 ]
