@@ -16,6 +16,34 @@ for sc in tests/scenarios/t-io-hv.yaml tests/scenarios/t-io-dm.yaml tests/scenar
 	if "$V" run --quiet "$sc" >"$tmp/out" 2>&1; then ok "$sc"; else bad "$sc"; cat "$tmp/out"; fi
 done
 
+# The workloads run to their result lines, checked against the host reference
+# (guests/ref.c computes the same kernels natively).
+want=$("$B/guests/guest-ref" timer 300)
+for x in dm hv; do
+	{ sed '/^expect:/,$d; s/work=14000/work=300/' scenarios/pic-$x.yaml; printf 'expect:\n  output: ["%s"]\n' "$want"; } >"$tmp/pic-$x.yaml"
+done
+if "$V" run --quiet "$tmp/pic-hv.yaml" >"$tmp/out" 2>&1 && grep -q "result: workload=timer ticks=[0-9]* $want" "$tmp/out"; then
+	ok "timer workload: $want"
+else
+	bad "timer workload"; cat "$tmp/out"
+fi
+want=$("$B/guests/guest-ref" cpu 2)
+{ sed '/^expect:/,$d; s/iterations=100/iterations=2/' scenarios/pic-dm-cpu.yaml; printf 'expect:\n  output: ["%s"]\n' "$want"; } >"$tmp/cpu.yaml"
+if "$V" run --quiet "$tmp/cpu.yaml" >"$tmp/out" 2>&1 && grep -q "result: workload=cpu $want" "$tmp/out"; then
+	ok "cpu workload: $want"
+else
+	bad "cpu workload"; cat "$tmp/out"
+fi
+# compare on the PIC pair: both runs, where the time went, the predicted speedup.
+"$V" compare "$tmp/pic-dm.yaml" "$tmp/pic-hv.yaml" >"$tmp/out" 2>&1
+rc=$?
+if [ $rc -eq 0 ] && grep -q "^IO_INSTRUCTION" "$tmp/out" && grep -q "^EXTERNAL_INTERRUPT" "$tmp/out" &&
+	grep -Eq "predicted speedup of pic-hv over pic-dm: 1\.0[0-9]+x \(\+[0-9.]+%\)" "$tmp/out"; then
+	ok "compare on the PIC pair: $(grep 'predicted speedup' "$tmp/out")"
+else
+	bad "compare: exit $rc"; cat "$tmp/out"
+fi
+
 # A failed expectation is exit 1 and says which.
 sed 's/imr=a5/imr=5a/' tests/scenarios/t-io-hv.yaml >"$tmp/wrong.yaml"
 "$V" run --quiet "$tmp/wrong.yaml" >"$tmp/out" 2>&1
