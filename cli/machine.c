@@ -329,9 +329,14 @@ static void host_phase(void *ctx, uint32_t phase)
 	host_trace(ctx, TRC_VMXLAB_PHASE, &w, 1);
 }
 
+/* Errors and warnings always; information with VMXLAB_VERBOSE=1. */
 static void host_log(void *ctx, int level, const char *fmt, va_list ap)
 {
+	const char *verbose = getenv("VMXLAB_VERBOSE");
+
 	(void)ctx;
+	if (level >= 2 && !(verbose && *verbose == '1'))
+		return;
 	fprintf(stderr, "vmxlab: %s", level == 0 ? "error: " : level == 1 ? "warning: " : "");
 	vfprintf(stderr, fmt, ap);
 	if (!*fmt || fmt[strlen(fmt) - 1] != '\n')
@@ -659,6 +664,17 @@ const struct port_stats *machine_mmio_stats(const struct machine *m, unsigned de
 		return NULL;
 	*name = platform_dev(m->plat, dev)->ops->name;
 	return &m->mmio[dev];
+}
+
+const char *machine_port_device(const struct machine *m, uint16_t port)
+{
+	for (unsigned i = 0; i < platform_ndevs(m->plat); i++) {
+		const struct vmx_dev_ops *o = platform_dev(m->plat, i)->ops;
+		for (unsigned r = 0; r < o->nranges; r++)
+			if (!o->ranges[r].mmio && port >= o->ranges[r].base && port - o->ranges[r].base < o->ranges[r].len)
+				return o->name;
+	}
+	return NULL;
 }
 
 struct sim_machine *machine_sim(struct machine *m)

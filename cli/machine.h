@@ -97,6 +97,8 @@ void machine_destroy(struct machine *m);
 /* For reports and the debugger. */
 const struct reason_stats *machine_reason_stats(const struct machine *m, unsigned reason);
 const struct port_stats *machine_port_stats(const struct machine *m, uint16_t port);
+/* The device owning a port, or NULL. */
+const char *machine_port_device(const struct machine *m, uint16_t port);
 /* MMIO accesses to device `dev`'s windows (NULL past the last device). */
 const struct port_stats *machine_mmio_stats(const struct machine *m, unsigned dev, const char **name);
 struct sim_machine *machine_sim(struct machine *m);

@@ -79,6 +79,8 @@ void run_summary_take(struct run_summary *s, const struct scenario *sc, struct m
 			s->ports[i].port = (uint16_t)busy[i][0];
 			s->ports[i].reads = ps->reads;
 			s->ports[i].writes = ps->writes;
+			const char *dev = machine_port_device(m, s->ports[i].port);
+			snprintf(s->ports[i].dev, sizeof(s->ports[i].dev), "%s", dev ? dev : "no device");
 			s->nports++;
 		}
 		free(busy);
@@ -155,8 +157,8 @@ void report_print(FILE *out, const struct scenario *sc, const struct run_summary
 	if (s->nports) {
 		fprintf(out, "\nBusiest I/O ports\n");
 		for (unsigned i = 0; i < s->nports; i++)
-			fprintf(out, "  0x%04x  reads %9" PRIu64 "  writes %9" PRIu64 "\n", s->ports[i].port,
-				s->ports[i].reads, s->ports[i].writes);
+			fprintf(out, "  0x%04x  %-10s reads %9" PRIu64 "  writes %9" PRIu64 "\n", s->ports[i].port,
+				s->ports[i].dev, s->ports[i].reads, s->ports[i].writes);
 	}
 	if (s->nmmio) {
 		fprintf(out, "\nMMIO (emulated accesses per device)\n");

@@ -20,7 +20,7 @@ struct run_summary {
 	uint64_t tsc_khz;
 	uint64_t exits_modelled_ns;              /* sum over reasons */
 	struct reason_line reasons[VMX_EXIT_REASON_COUNT];
-	struct { uint16_t port; uint64_t reads, writes; } ports[16];
+	struct { uint16_t port; uint64_t reads, writes; char dev[32]; } ports[16];
 	unsigned nports;
 	struct { char name[32]; uint64_t reads, writes; } mmio[PLATFORM_MAX_DEVS];
 	unsigned nmmio;

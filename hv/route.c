@@ -110,14 +110,14 @@ static uint32_t size_mask(unsigned size)
 	return size >= 4 ? 0xffffffffu : (1u << (8 * size)) - 1;
 }
 
-static void warn_unclaimed(struct hv *hv, uint16_t port, const char *what)
+static void note_unclaimed(struct hv *hv, uint16_t port, const char *what)
 {
 	uint8_t bit = (uint8_t)(1u << (port & 7));
 
 	if (hv->port_warned[port >> 3] & bit)
 		return;
 	hv->port_warned[port >> 3] |= bit;
-	hv_log(hv, 1, "guest %s unclaimed port 0x%x (reads return all ones; logged once per port)", what, port);
+	hv_log(hv, 2, "guest %s unclaimed port 0x%x (reads return all ones; logged once per port)", what, port);
 }
 
 /* An access that spans two devices' windows is split into byte accesses,
@@ -151,7 +151,7 @@ int port_read(struct hv *hv, uint16_t port, unsigned size, uint32_t *val)
 		return 0;
 	}
 	if (!r || !r->dev->ops->pio_read) {
-		warn_unclaimed(hv, port, "read");
+		note_unclaimed(hv, port, "read");
 		*val = size_mask(size);
 		return 0;
 	}
@@ -181,7 +181,7 @@ int port_write(struct hv *hv, uint16_t port, unsigned size, uint32_t val)
 		return 0;
 	}
 	if (!r || !r->dev->ops->pio_write) {
-		warn_unclaimed(hv, port, "wrote");
+		note_unclaimed(hv, port, "wrote");
 		return 0;
 	}
 	if (r->dev->placement == PLACE_HV) {
