@@ -140,10 +140,20 @@ static void console_out(void *ctx, const char *buf, size_t len)
 	}
 }
 
+/* A device's charge counts only while the vCPU waits for its access. */
+static void charge_vcpu(void *ctx, vtime_t ns)
+{
+	struct machine *m = ctx;
+
+	if (m->in_exit)
+		m->charge += ns;
+}
+
 static void after_dm_answer(struct machine *m)
 {
 	const struct dm_shared *pg = dm_page(m->dm);
 
+	charge_vcpu(m, pg->charge_ns);
 	for (uint32_t i = 0; i < pg->nirq && i < DM_MAX_IRQ_EVENTS; i++)
 		platform_irq(m->plat, pg->irq[i].line, pg->irq[i].level);
 	if (pg->console_len)
@@ -418,7 +428,7 @@ struct machine *machine_create(const struct machine_config *cfg, char *err, size
 	uint64_t ram_size;
 	uint8_t *ram = sim_ram(m->sim, &ram_size);
 	struct platform_config pc = { .ctx = m, .ram = ram, .ram_size = ram_size, .console = console_out,
-				      .log = dev_log, .irq_out = irq_to_dm };
+				      .log = dev_log, .irq_out = irq_to_dm, .charge = charge_vcpu };
 	m->plat = platform_new(&pc);
 	m->dev_timer = sim_timer_new(m->sim, dev_timer_fired, m);
 	m->dm_timer = sim_timer_new(m->sim, dm_timer_fired, m);

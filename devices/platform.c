@@ -130,6 +130,14 @@ static void p_console(void *ctx, const char *buf, size_t len)
 		p->cfg.console(p->cfg.ctx, buf, len);
 }
 
+static void p_charge(void *ctx, vtime_t ns)
+{
+	struct platform *p = ctx;
+
+	if (p->cfg.charge)
+		p->cfg.charge(p->cfg.ctx, ns);
+}
+
 struct platform *platform_new(const struct platform_config *cfg)
 {
 	struct platform *p = calloc(1, sizeof(*p));
@@ -140,7 +148,7 @@ struct platform *platform_new(const struct platform_config *cfg)
 	p->plat = (struct vmx_platform){
 		.ctx = p, .now = p_now, .set_irq = p_set_irq, .timer_new = p_timer_new,
 		.timer_arm = p_timer_arm, .timer_cancel = p_timer_cancel, .dma_read = p_dma_read,
-		.dma_write = p_dma_write, .log = p_log, .console = p_console,
+		.dma_write = p_dma_write, .log = p_log, .console = p_console, .charge = p_charge,
 	};
 	return p;
 }

@@ -53,6 +53,11 @@ static void on_console(void *ctx, const char *buf, size_t len)
 	pg->console_len += (uint32_t)len;
 }
 
+static void on_charge(void *ctx, vtime_t ns)
+{
+	((struct dm *)ctx)->page->charge_ns += ns;
+}
+
 static void on_log(void *ctx, const char *dev, const char *msg)
 {
 	(void)ctx;
@@ -252,7 +257,8 @@ int main(int argc, char **argv)
 			die("cannot map guest RAM (%" PRIu64 " bytes): %s", ram_size, strerror(errno));
 	}
 	struct platform_config cfg = { .ctx = &dm, .ram = ram_map, .ram_size = ram_map ? ram_size : 0,
-				       .console = on_console, .log = on_log, .irq_out = on_irq_out };
+				       .console = on_console, .log = on_log, .irq_out = on_irq_out,
+				       .charge = on_charge };
 	dm.plat = platform_new(&cfg);
 	if (!dm.plat)
 		die("out of memory");
@@ -279,6 +285,7 @@ int main(int argc, char **argv)
 		}
 		dm_irq_log_reset(&dm.irqs);
 		dm.page->console_len = 0;
+		dm.page->charge_ns = 0;
 		dm.page->error[0] = '\0';
 		int status = serve(&dm);
 		uint32_t op = dm.page->op;

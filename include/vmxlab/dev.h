@@ -49,6 +49,10 @@ struct vmx_platform {
 		__attribute__((format(printf, 3, 4)));
 	/* Guest console output (UART). */
 	void (*console)(void *ctx, const char *buf, size_t len);
+	/* Modelled time the vCPU spends waiting for this device inside the
+	 * current access (e.g. a synchronous disk transfer): added to the
+	 * exit's cost in virtual time.  Outside an access it is ignored. */
+	void (*charge)(void *ctx, vtime_t ns);
 };
 
 /* An I/O-port or MMIO window a device claims. */

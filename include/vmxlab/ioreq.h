@@ -29,7 +29,7 @@
 #include "hv.h"
 
 #define DM_MAGIC 0x6d646d76u   /* "vmdm" */
-#define DM_VERSION 1
+#define DM_VERSION 2
 #define DM_MAX_IRQ_EVENTS 64
 #define DM_CONSOLE_SIZE 4096
 #define DM_DUMP_SIZE 16384
@@ -67,6 +67,7 @@ struct dm_shared {
 	int32_t pic_pending;          /* a PIC placed here: its intr_pending, or -1 */
 	uint32_t nirq;                /* lines the process's devices drove, in order */
 	struct dm_irq_event irq[DM_MAX_IRQ_EVENTS];
+	uint64_t charge_ns;           /* vCPU time the devices charged (dev.h) */
 	uint32_t console_len;         /* guest console bytes produced */
 	char console[DM_CONSOLE_SIZE];
 	char dump[DM_DUMP_SIZE];

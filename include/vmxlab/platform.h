@@ -36,6 +36,8 @@ struct platform_config {
 	/* Interrupt lines when no PIC is instantiated here (it lives in the
 	 * other process); NULL drops them. */
 	void (*irq_out)(void *ctx, unsigned line, bool level);
+	/* A device's vmx_platform.charge; NULL ignores it. */
+	void (*charge)(void *ctx, vtime_t ns);
 };
 
 struct platform *platform_new(const struct platform_config *cfg);
