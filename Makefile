@@ -22,7 +22,7 @@ DEB_PACKAGES := build-essential g++ pkg-config curl ca-certificates xz-utils pat
 BOCHS_TARBALL := $(CACHE)/bochs_3.0+dfsg.orig.tar.xz
 BOCHS_SRC     := $(BUILD)/bochs/src
 
-.PHONY: all demo test bench clean deps bochs-source
+.PHONY: all demo test bench bench-replay clean deps bochs-source
 .DEFAULT_GOAL := all
 # Keep intermediate objects so a second `make test` does no work.
 .SECONDARY:
@@ -159,8 +159,18 @@ $(BUILD)/bench/bench_ioreq: $(call obj,bench/bench_ioreq.c $(HV_SRC) $(DEV_SRC) 
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
 
-bench: all $(BUILD)/bench/bench_ioreq bench-sim
+bench: all $(BUILD)/bench/bench_ioreq bench-sim bench-replay
 	@$(BUILD)/bench/bench_ioreq $(BUILD)/vmxlab-dm
+
+# Replay speed through the reference handlers, on a generated trace of a
+# million Xen-style exits (I/O, CPUID, MSR, CR, EPT MMIO, interrupts ...).
+REPLAY_BENCH_TRACE := $(BUILD)/bench/replay-1m.xt
+$(REPLAY_BENCH_TRACE): $(BUILD)/bench/gen_trace
+	@$< $@.tmp 1000000 && mv $@.tmp $@
+
+bench-replay: all $(REPLAY_BENCH_TRACE)
+	@echo "replay of 1,000,000 exits through build/libvmxlab-hv.so:"
+	@$(BUILD)/vmxlab replay $(REPLAY_BENCH_TRACE) --quiet 2>/dev/null | grep 'exits/s'
 
 clean:
 	rm -rf $(BUILD)

@@ -13,6 +13,9 @@ int cli_usage_error(const char *cmd, const char *msg);
 /* Parse a whole unsigned number (0x.., decimal); false on junk or overflow. */
 bool cli_parse_u64(const char *s, uint64_t *out);
 
+/* NAME next to the vmxlab program (or one directory up, for build/asan/). */
+void cli_exe_path(char *out, size_t len, const char *name);
+
 /* A loaded handler build (hvload.c). */
 struct hv_build {
 	void *dl;
@@ -25,6 +28,7 @@ void hv_unload(struct hv_build *b);
 
 int cmd_run(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
+int cmd_replay(int argc, char **argv);
 int cmd_vmcs_fields(int argc, char **argv);
 int cmd_exit_reasons(int argc, char **argv);
 int cmd_decode(int argc, char **argv);

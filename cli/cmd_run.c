@@ -41,18 +41,12 @@ static ssize_t tee_write(void *cookie, const char *data, size_t len)
 
 static void resolve_workload(struct scenario *sc)
 {
-	char self[2048];
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	char name[128];
 
-	if (!sc->workload[0] || n <= 0)
+	if (!sc->workload[0])
 		return;
-	self[n] = '\0';
-	char *slash = strrchr(self, '/');
-	if (slash)
-		*slash = '\0';
-	snprintf(sc->mc.image, sizeof(sc->mc.image), "%s/guests/%s.elf", self, sc->workload);
-	if (access(sc->mc.image, R_OK))
-		snprintf(sc->mc.image, sizeof(sc->mc.image), "%s/../guests/%s.elf", self, sc->workload);
+	snprintf(name, sizeof(name), "guests/%s.elf", sc->workload);
+	cli_exe_path(sc->mc.image, sizeof(sc->mc.image), name);
 }
 
 /* Run one scenario to its end; fills the summary.  2 on input errors,

@@ -12,7 +12,6 @@
  */
 #include <errno.h>
 #include <inttypes.h>
-#include <libgen.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -24,6 +23,7 @@
 #include <vmxlab/trace.h>
 
 #include "cli.h"
+#include "inputs.h"
 #include "machine.h"
 
 /* The host vector of the external interrupt that kicks a running guest out
@@ -45,6 +45,12 @@ struct machine {
 	void *hv;
 	struct hv_host host;
 	struct trc_writer *trace;
+	/* With a trace: the handler sees a recording vCPU, and its records of
+	 * one exit are held back until the exit's inputs can be put after its
+	 * VMEXIT (trace.h, TRC_VMXLAB_EXIT_TIME..MEM_READ). */
+	struct input_rec *inputs;
+	struct held { uint32_t ev; bool has_tsc; uint64_t tsc; unsigned n; uint32_t w[TRC_REC_MAX_EXTRA]; } *held;
+	unsigned nheld, capheld;
 	int dev_timer, dm_timer;
 	bool in_exit;
 	vtime_t idle_ns;
@@ -109,23 +115,6 @@ static void mlog(struct machine *m, int level, const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
-}
-
-static void exe_sibling(char *out, size_t len, const char *name)
-{
-	char self[4096];
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-
-	if (n <= 0) {
-		snprintf(out, len, "%s", name);
-		return;
-	}
-	self[n] = '\0';
-	char *dir = dirname(self);
-	snprintf(out, len, "%s/%s", dir, name);
-	/* The sanitized test binary lives one level down (build/asan/). */
-	if (access(out, X_OK) != 0)
-		snprintf(out, len, "%s/../%s", dir, name);
 }
 
 /* ------------------------------------------------------------ device model */
@@ -315,17 +304,68 @@ static void count_record(struct machine *m, uint32_t ev, const uint32_t *w, unsi
 		fnv(&m->digest, w, n * sizeof(uint32_t));
 }
 
+static void put_record(struct machine *m, uint32_t ev, bool has_tsc, uint64_t tsc, const uint32_t *w, unsigned n)
+{
+	if (m->trace && trc_writer_put(m->trace, 0, ev, has_tsc, tsc, w, n)) {
+		mlog(m, 0, "cannot write the trace %s: %s", m->cfg.trace_path, trc_writer_error(m->trace));
+		trc_writer_close(m->trace, NULL, 0);
+		m->trace = NULL;
+	}
+}
+
 static void host_trace(void *ctx, uint32_t ev, const uint32_t *w, unsigned n)
 {
 	struct machine *m = ctx;
 	vtime_t at = sim_now(m->sim) + (ev == TRC_HVM_VMENTRY ? m->charge : 0);
 
 	count_record(m, ev, w, n);
-	if (m->trace && trc_writer_put(m->trace, 0, ev, event_has_tsc(ev), tsc_at(m, at), w, n)) {
-		mlog(m, 0, "cannot write the trace %s: %s", m->cfg.trace_path, strerror(errno));
-		trc_writer_close(m->trace, NULL, 0);
-		m->trace = NULL;
+	if (!m->trace)
+		return;
+	if (!m->in_exit || !m->inputs) {
+		put_record(m, ev, event_has_tsc(ev), tsc_at(m, at), w, n);
+		return;
 	}
+	if (m->nheld == m->capheld) {
+		unsigned cap = m->capheld ? m->capheld * 2 : 64;
+		struct held *h = realloc(m->held, cap * sizeof(*h));
+		if (!h) {
+			mlog(m, 0, "out of memory while tracing");
+			return;
+		}
+		m->held = h;
+		m->capheld = cap;
+	}
+	struct held *h = &m->held[m->nheld++];
+	h->ev = ev;
+	h->has_tsc = event_has_tsc(ev);
+	h->tsc = tsc_at(m, at);
+	h->n = n < TRC_REC_MAX_EXTRA ? n : TRC_REC_MAX_EXTRA;
+	memcpy(h->w, w, h->n * sizeof(uint32_t));
+}
+
+static void put_input(void *ctx, uint32_t ev, const uint32_t *w, unsigned n)
+{
+	put_record(ctx, ev, false, 0, w, n);
+}
+
+/* The exit's records in the order replay wants: VMEXIT, the inputs, then
+ * the handler's records through VMENTRY. */
+static void flush_exit_records(struct machine *m, vtime_t t0, vtime_t charge0)
+{
+	unsigned first = 0;
+
+	if (!m->trace || !m->inputs)
+		return;
+	if (m->nheld && trc_is_vmexit(m->held[0].ev)) {
+		put_record(m, m->held[0].ev, m->held[0].has_tsc, m->held[0].tsc, m->held[0].w, m->held[0].n);
+		first = 1;
+	}
+	uint32_t t[4] = { (uint32_t)t0, (uint32_t)(t0 >> 32), (uint32_t)charge0, (uint32_t)(charge0 >> 32) };
+	put_input(m, TRC_VMXLAB_EXIT_TIME, t, 4);
+	input_rec_emit(m->inputs, put_input, m);
+	for (unsigned i = first; i < m->nheld && m->trace; i++)
+		put_record(m, m->held[i].ev, m->held[i].has_tsc, m->held[i].tsc, m->held[i].w, m->held[i].n);
+	m->nheld = 0;
 }
 
 static void host_console(void *ctx, const char *buf, size_t len)
@@ -393,7 +433,7 @@ static int add_devices(struct machine *m, char *err, size_t errlen)
 		if (env && *env)
 			snprintf(dm_exe, sizeof(dm_exe), "%s", env);
 		else
-			exe_sibling(dm_exe, sizeof(dm_exe), "vmxlab-dm");
+			cli_exe_path(dm_exe, sizeof(dm_exe), "vmxlab-dm");
 		sim_ram(m->sim, &ram_size);
 		m->dm = dm_spawn(dm_exe, sim_ram_fd(m->sim), ram_size, ndm, dm_specs, err, errlen);
 		if (!m->dm)
@@ -452,7 +492,7 @@ struct machine *machine_create(const struct machine_config *cfg, char *err, size
 	if (cfg->hv_path[0])
 		snprintf(hv_path, sizeof(hv_path), "%s", cfg->hv_path);
 	else
-		exe_sibling(hv_path, sizeof(hv_path), "libvmxlab-hv.so");
+		cli_exe_path(hv_path, sizeof(hv_path), "libvmxlab-hv.so");
 	if (hv_load(hv_path, &m->hvb, err, errlen))
 		goto fail;
 	m->host = (struct hv_host){
@@ -472,6 +512,20 @@ struct machine *machine_create(const struct machine_config *cfg, char *err, size
 		 * only (xentrace.md 1.4): d1v0 becomes running on pcpu 0. */
 		uint32_t dv = (TRACE_DOMAIN << 16) | TRACE_VCPU;
 		trc_writer_put(m->trace, 0, TRC_RUNSTATE(RUNSTATE_RUNNABLE, RUNSTATE_RUNNING), true, 0, &dv, 1);
+		uint32_t info[4] = { 1, (uint32_t)cfg->tsc_khz, VMXLAB_HV_ABI_VERSION, VMXLAB_DEV_ABI_VERSION };
+		trc_writer_put(m->trace, 0, TRC_VMXLAB_RUN_INFO, false, 0, info, 4);
+		for (unsigned i = 0; i < platform_ndevs(m->plat); i++) {
+			const struct vmx_dev *d = platform_dev(m->plat, i);
+			uint32_t w[7] = { d->placement };
+			size_t len = strnlen(d->ops->name, 24);
+			memcpy(&w[1], d->ops->name, len);
+			trc_writer_put(m->trace, 0, TRC_VMXLAB_DEVICE, false, 0, w, 7);
+		}
+		m->inputs = input_rec_new(m->vcpu);
+		if (!m->inputs) {
+			snprintf(err, errlen, "out of memory");
+			goto fail;
+		}
 	}
 	if (cfg->max_insns)
 		sim_set_budget(m->sim, cfg->max_insns);
@@ -488,6 +542,8 @@ void machine_destroy(struct machine *m)
 		return;
 	if (m->trace)
 		trc_writer_close(m->trace, NULL, 0);
+	input_rec_free(m->inputs);
+	free(m->held);
 	if (m->hv)
 		m->hvb.hv->fini(m->hv);
 	hv_unload(&m->hvb);
@@ -546,15 +602,24 @@ static enum hv_verdict one_exit(struct machine *m, struct machine_result *r)
 	struct hv_exit out = { 0 };
 	uint32_t raw = (uint32_t)vmcs_read(m->vcpu, VMCS_VM_EXIT_REASON);
 	uint32_t reason = VMX_EXIT_REASON_BASIC(raw);
-	uint64_t fp[4] = { raw, vmcs_read(m->vcpu, VMCS_EXIT_QUALIFICATION), vmcs_read(m->vcpu, VMCS_GUEST_RIP), 0 };
+	uint64_t fp[3] = { raw, vmcs_read(m->vcpu, VMCS_GUEST_RIP), 0 };
 	vtime_t t0 = sim_now(m->sim);
+
+	/* Devices here read the clock during the access (e.g. the PIT's count). */
+	platform_run_until(m->plat, t0);
 
 	if (reason == EXIT_REASON_EXTERNAL_INTERRUPT)
 		sim_set_intr(m->sim, false, 0);
 	m->in_exit = true;
 	m->charge = m->cfg.cost.exit_roundtrip_ns + handler_cost(m, reason);
+	vtime_t charge0 = m->charge;
+	struct vmx_vcpu *vcpu = m->vcpu;
+	if (m->inputs) {
+		input_rec_begin(m->inputs);
+		vcpu = input_rec_vcpu(m->inputs);
+	}
 	uint64_t n0 = mono_ns();
-	enum hv_verdict v = m->hvb.hv->handle_exit(m->hv, m->vcpu, &out);
+	enum hv_verdict v = m->hvb.hv->handle_exit(m->hv, vcpu, &out);
 	uint64_t native = mono_ns() - n0;
 	m->in_exit = false;
 	vtime_t modelled = sim_now(m->sim) - t0 + m->charge;
@@ -562,11 +627,12 @@ static enum hv_verdict one_exit(struct machine *m, struct machine_result *r)
 	m->charge = 0;
 	if (reason < VMX_EXIT_REASON_COUNT)
 		sample(m, &m->stats[reason], modelled, native);
+	flush_exit_records(m, t0, charge0);
 	if (m->trace && m->cfg.native_costs) {
 		uint32_t w[3] = { reason, (uint32_t)native, (uint32_t)(native >> 32) };
-		trc_writer_put(m->trace, 0, TRC_VMXLAB_NATIVE_COST, false, 0, w, 3);
+		put_record(m, TRC_VMXLAB_NATIVE_COST, false, 0, w, 3);
 	}
-	fp[3] = ((uint64_t)v << 32) ^ vmcs_read(m->vcpu, VMCS_GUEST_RIP);
+	fp[2] = ((uint64_t)v << 32) ^ vmcs_read(m->vcpu, VMCS_GUEST_RIP);
 	fnv(&m->digest, fp, sizeof(fp));
 	uint64_t entry = vmcs_read(m->vcpu, VMCS_VM_ENTRY_INTR_INFO);
 	fnv(&m->digest, &entry, sizeof(entry));
@@ -637,6 +703,7 @@ int machine_run(struct machine *m, struct machine_result *r)
 		r->end = st == SIM_STOP_IDLE ? END_GUEST_DEAD : END_ERROR;
 		break;
 	}
+	platform_run_until(m->plat, sim_now(m->sim));
 	digest_devices(m);
 	r->guest_insns = sim_instructions(m->sim);
 	r->vtime = sim_now(m->sim);
@@ -645,7 +712,9 @@ int machine_run(struct machine *m, struct machine_result *r)
 	r->digest = m->digest;
 	if (m->trace) {
 		char err[256];
-		if (trc_writer_close(m->trace, err, sizeof(err)))
+		uint32_t end[2] = { (uint32_t)r->vtime, (uint32_t)(r->vtime >> 32) };
+		put_record(m, TRC_VMXLAB_RUN_END, false, 0, end, 2);
+		if (m->trace && trc_writer_close(m->trace, err, sizeof(err)))
 			mlog(m, 0, "trace %s: %s", m->cfg.trace_path, err);
 		m->trace = NULL;
 	}

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "summary.h"
 
 struct command {
 	const char *name;
@@ -22,6 +23,10 @@ static const struct command commands[] = {
 	{ "run", cmd_run, "SCENARIO [--record TRACE] [--json FILE] [--hv LIB.so] [--quiet]",
 	  "run a scenario; print the exit report; check its expectations" },
 	{ "compare", cmd_compare, "A.yaml B.yaml", "run two scenarios; exits and predicted time side by side" },
+	{ "replay", cmd_replay,
+	  "TRACE [--hv LIB.so] [--scenario S] [--domain D] [--vcpu V] [--repeat N] [--json FILE] [--tolerant]",
+	  "replay a xentrace log through a handler build; handler cost and fidelity" },
+	{ "summary", cmd_summary, CMD_SUMMARY_ARGS, CMD_SUMMARY_HELP },
 	{ "version", cmd_version, "", "print the vmxlab version and the ABI versions" },
 	{ "vmcs-fields", cmd_vmcs_fields, "[--type T] [--width W] [FIELD]",
 	  "list VMCS fields (SDM App. B); FIELD is an encoding or a name" },

@@ -209,6 +209,8 @@ struct trc_reader {
 	unsigned *heap;         /* cursor indexes, min-heap on (head.rec.tsc, cpu) */
 	unsigned nheap;
 	bool pending;           /* heap[0]'s head was returned: advance it first */
+	uint64_t runner_tsc;    /* the best head after heap[0]'s (set_runner_up) */
+	uint32_t runner_cpu;
 	struct trc_reader_stats st;
 	uint64_t trunc_hdr;     /* the truncated last window's header, if st.truncated */
 	char err[1024];
@@ -272,6 +274,31 @@ static const char *bad_header(const uint8_t *p, char *why, size_t len)
 	return why;
 }
 
+/* The 12 bytes of a window header at `off` into hdr: *avail set (fewer at
+ * the end of the file).  A cursor hops over the windows of other pcpus this
+ * way; on a plain file that is one small pread, not a buffer refill. */
+static const uint8_t *src_header(struct src *s, uint64_t off, uint8_t *hdr, size_t *avail)
+{
+	if (s->gz || (off >= s->buf_off && off + HDR_BYTES <= s->buf_off + s->buf_len))
+		return src_get(s, off, HDR_BYTES, avail);
+	size_t got = 0;
+	while (got < HDR_BYTES && off + got < s->size) {
+		ssize_t k = pread(s->fd, hdr + got, HDR_BYTES - got, (off_t)(off + got));
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0) {
+			snprintf(s->err, sizeof(s->err), "read at offset %llu: %s", (unsigned long long)(off + got),
+				 strerror(errno));
+			return NULL;
+		}
+		if (k == 0)
+			break;
+		got += (size_t)k;
+	}
+	*avail = got;
+	return hdr;
+}
+
 /* Tolerant mode: the offset of the next plausible CPU_CHANGE header after
  * `off`, at any byte alignment, or the end of the file. */
 static int resync(struct trc_reader *r, struct src *s, uint64_t off, uint64_t *found)
@@ -308,7 +335,8 @@ static int chain_next(struct trc_reader *r, struct src *s, uint64_t off, uint32_
 
 	for (;;) {
 		size_t avail;
-		const uint8_t *p = src_get(s, off, HDR_BYTES, &avail);
+		uint8_t hdr[HDR_BYTES];
+		const uint8_t *p = src_header(s, off, hdr, &avail);
 		if (!p)
 			return io_fail(r, s);
 		if (avail == 0)
@@ -583,6 +611,29 @@ static void heap_up(struct trc_reader *r, unsigned i)
 	}
 }
 
+/* The smallest head below the root: the root's better child. */
+static void set_runner_up(struct trc_reader *r)
+{
+	unsigned best = 1;
+
+	if (r->nheap < 2) {
+		r->runner_tsc = UINT64_MAX;
+		r->runner_cpu = UINT32_MAX;
+		return;
+	}
+	if (r->nheap > 2 && before(r, r->heap[2], r->heap[1]))
+		best = 2;
+	r->runner_tsc = r->cur[r->heap[best]].head.rec.tsc;
+	r->runner_cpu = r->cur[r->heap[best]].head.rec.cpu;
+}
+
+static bool still_first(const struct trc_reader *r, const struct cursor *c)
+{
+	const struct trc_record *x = &c->head.rec;
+
+	return x->tsc < r->runner_tsc || (x->tsc == r->runner_tsc && x->cpu < r->runner_cpu);
+}
+
 /* ------------------------------------------------------------------ open */
 
 static struct cursor *find_cursor(struct trc_reader *r, uint32_t cpu)
@@ -655,6 +706,7 @@ static int open_cursors(struct trc_reader *r)
 			heap_up(r, r->nheap - 1);
 		}
 	}
+	set_runner_up(r);
 	return 0;
 }
 
@@ -734,8 +786,13 @@ const struct trc_item *trc_reader_next_ref(struct trc_reader *r, int *status)
 		}
 		if (k == 0)
 			r->heap[0] = r->heap[--r->nheap];
-		if (r->nheap > 1)
+		/* Most of the time the same pcpu is still first (an exit's
+		 * records share a TSC): one compare against the best of the
+		 * others instead of a sift-down. */
+		if (r->nheap > 1 && !(k > 0 && still_first(r, c))) {
 			heap_down(r, 0);
+			set_runner_up(r);
+		}
 	}
 	if (r->nheap == 0) {
 		*status = 0;

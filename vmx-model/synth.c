@@ -27,6 +27,8 @@ struct synth_vcpu {
 	uint64_t gpr[VREG_COUNT]; /* gpr[GPR_RSP] unused: RSP lives in GUEST_RSP */
 	struct synth_range ram[MAX_RAM_RANGES];
 	unsigned nram;
+	struct synth_range hole[MAX_RAM_RANGES];
+	unsigned nhole;
 	struct synth_page *pages; /* sorted by pfn */
 	size_t npages, cap;
 };
@@ -111,6 +113,9 @@ static bool is_ram(const struct synth_vcpu *s, uint64_t gpa, size_t len)
 		return true;
 	if (gpa + len < gpa)
 		return false;
+	for (unsigned i = 0; i < s->nhole; i++)
+		if (gpa < s->hole[i].end && gpa + len > s->hole[i].start)
+			return false;
 	for (unsigned i = 0; i < s->nram; i++)
 		if (gpa >= s->ram[i].start && gpa + len <= s->ram[i].end)
 			return true;
@@ -249,6 +254,16 @@ int vmx_synth_add_ram(struct vmx_vcpu *v, uint64_t gpa, uint64_t len)
 	if (len == 0 || gpa + len < gpa || s->nram == MAX_RAM_RANGES)
 		return -1;
 	s->ram[s->nram++] = (struct synth_range){ gpa, gpa + len };
+	return 0;
+}
+
+int vmx_synth_add_hole(struct vmx_vcpu *v, uint64_t gpa, uint64_t len)
+{
+	struct synth_vcpu *s = to_synth(v);
+
+	if (len == 0 || gpa + len < gpa || s->nhole == MAX_RAM_RANGES)
+		return -1;
+	s->hole[s->nhole++] = (struct synth_range){ gpa, gpa + len };
 	return 0;
 }
 

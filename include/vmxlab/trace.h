@@ -139,9 +139,19 @@ enum trc_intr_source { INTR_SRC_NONE = 0, INTR_SRC_PIC = 1, INTR_SRC_LAPIC = 2, 
 #define TRC_VMXLAB_BASE       0x0001f800u
 #define TRC_VMXLAB_LAST       0x0001f8ffu
 #define TRC_VMXLAB_NATIVE_COST 0x0001f801u /* measured ns lo, hi, TSC cycles lo, hi */
-#define TRC_VMXLAB_RUN_INFO    0x0001f802u /* abi version, guest ns-per-instr, ... */
+#define TRC_VMXLAB_RUN_INFO    0x0001f802u /* format 1, TSC kHz, handler ABI, device ABI */
 #define TRC_VMXLAB_PHASE       0x0001f803u /* guest workload phase (hypercall) */
 #define TRC_VMXLAB_DM_ROUNDTRIP 0x0001f804u /* device index, modelled ns lo, hi */
+/* The exit's inputs, written by `vmxlab run` between an exit's VMEXIT and its
+ * handler records so that `vmxlab replay` can repeat the handler's decisions
+ * exactly: everything the handler read that a Xen record lacks. */
+#define TRC_VMXLAB_EXIT_TIME   0x0001f810u /* virtual ns lo, hi; modelled charge before the handler lo, hi */
+#define TRC_VMXLAB_VMCS_READ   0x0001f811u /* (field, value lo, value hi) x 1-2: VMCS fields read */
+#define TRC_VMXLAB_REG_READ    0x0001f812u /* (register, lo, hi) x 1-2: vmx.h enum vmx_gpr */
+#define TRC_VMXLAB_MEM_READ    0x0001f813u /* gpa lo, hi, length 1-16, then the bytes: guest RAM read */
+#define TRC_VMXLAB_RUN_END     0x0001f814u /* virtual ns lo, hi at the end of the run */
+#define TRC_VMXLAB_DEVICE      0x0001f815u /* placement (0 hv, 1 dm), name (up to 24 bytes) */
+#define TRC_VMXLAB_MEM_FAIL    0x0001f816u /* gpa lo, hi, length: a guest RAM read that failed */
 #define TRC_IS_VMXLAB(ev) ((ev) >= TRC_VMXLAB_BASE && (ev) <= TRC_VMXLAB_LAST)
 
 /* One decoded record. */

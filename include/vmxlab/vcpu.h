@@ -118,6 +118,9 @@ int vmx_synth_set(struct vmx_vcpu *v, uint32_t field, uint64_t val);
 /* Declare [gpa, gpa+len) as RAM (zero-filled, pages allocated on first
  * write).  Fails with -1 if len is 0 or the range wraps. */
 int vmx_synth_add_ram(struct vmx_vcpu *v, uint64_t gpa, uint64_t len);
+/* Carve [gpa, gpa+len) out of RAM again: accesses there fail as MMIO does.
+ * At most 16 such holes; -1 beyond that or for an empty/wrapping range. */
+int vmx_synth_add_hole(struct vmx_vcpu *v, uint64_t gpa, uint64_t len);
 /* Forget every field value (all read as 0 again) and the GPRs; RAM stays. */
 void vmx_synth_clear(struct vmx_vcpu *v);
 

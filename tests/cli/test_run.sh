@@ -90,6 +90,24 @@ fi
 "$V" run --quiet tests/scenarios/t-io-dm.yaml --json "$tmp/dm.json" >/dev/null 2>&1
 if [ "$(grep '"digest"' "$tmp/hv.json")" = "$(grep '"digest"' "$tmp/dm.json")" ]; then ok "hv and dm placement agree"; else bad "placements disagree"; fi
 
+# Replay of vmxlab's own traces repeats the run's handler decisions exactly:
+# the same digest, the same handler records, in every replay.
+for sc in tests/scenarios/t-io-dm.yaml tests/scenarios/t-timer-hv.yaml tests/scenarios/t-timer-mixed.yaml "$tmp/pic-dm.yaml"; do
+	"$V" run --quiet "$sc" --record "$tmp/r.trace" --json "$tmp/run.json" >/dev/null 2>&1
+	"$V" replay "$tmp/r.trace" --repeat 2 --quiet --json "$tmp/replay.json" >"$tmp/out" 2>&1
+	rc=$?
+	run_digest=$(sed -n 's/.*"digest": "\([0-9a-f]*\)".*/\1/p' "$tmp/run.json")
+	replay_digest=$(sed -n 's/.*"digest": "\([0-9a-f]*\)".*/\1/p' "$tmp/replay.json")
+	if [ $rc -eq 0 ] && [ -n "$run_digest" ] && [ "$run_digest" = "$replay_digest" ] &&
+		grep -q "exact" "$tmp/out" && grep -q "every replay agrees" "$tmp/out" && grep -q "different: 0" "$tmp/out"; then
+		ok "replay of $(basename "$sc") repeats the run (digest $run_digest)"
+	else
+		bad "replay of $sc: exit $rc, run $run_digest, replay $replay_digest"; cat "$tmp/out"
+	fi
+done
+"$V" replay /nonexistent.trace >"$tmp/out" 2>&1
+if [ $? -eq 2 ] && grep -q "/nonexistent.trace" "$tmp/out"; then ok "replay of a missing file"; else bad "replay of a missing file"; fi
+
 # The device-model process dies mid-run: vmxlab ends within a second, names
 # the device and the request, and the trace written so far stays.
 "$V" run --quiet tests/scenarios/t-spin-dm.yaml --record "$tmp/k.trace" >"$tmp/out" 2>&1 &

@@ -116,6 +116,20 @@ static void ram_is_zero_until_written_and_bounded(void **state)
 	assert_int_equal(v->ops->gpa_read(v, ~0ull - 1, out, 4), -1);
 }
 
+static void holes_cut_mmio_out_of_ram(void **state)
+{
+	struct vmx_vcpu *v = *state;
+	uint8_t b[8] = { 0 };
+
+	assert_int_equal(vmx_synth_add_ram(v, 0, ~0ull), 0);
+	assert_int_equal(v->ops->gpa_read(v, 0xffffffff81000000ull, b, 8), 0);
+	assert_int_equal(vmx_synth_add_hole(v, 0xfee00000, 0x1000), 0);
+	assert_int_equal(v->ops->gpa_read(v, 0xfee00ffc, b, 4), -1);
+	assert_int_equal(v->ops->gpa_write(v, 0xfedffffc, b, 8), -1);  /* straddles into it */
+	assert_int_equal(v->ops->gpa_read(v, 0xfee01000, b, 4), 0);
+	assert_int_equal(vmx_synth_add_hole(v, 5, 0), -1);
+}
+
 static void clear_forgets_fields_and_gprs_not_ram(void **state)
 {
 	struct vmx_vcpu *v = *state;
@@ -141,6 +155,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(high_encoding_addresses_upper_half, setup, teardown),
 		cmocka_unit_test_setup_teardown(gprs_sit_beside_the_vmcs_and_rsp_is_guest_rsp, setup, teardown),
 		cmocka_unit_test_setup_teardown(ram_is_zero_until_written_and_bounded, setup, teardown),
+		cmocka_unit_test_setup_teardown(holes_cut_mmio_out_of_ram, setup, teardown),
 		cmocka_unit_test_setup_teardown(clear_forgets_fields_and_gprs_not_ram, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

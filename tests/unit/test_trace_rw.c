@@ -218,6 +218,29 @@ static void writer_default_window_is_xentrace_data_size(void **state)
 	free(b);
 }
 
+/* A full window writes every pcpu's buffer, like one xentrace round, so
+ * windows follow time across pcpus (what xenalyze needs). */
+static void full_window_writes_every_pcpu(void **state)
+{
+	(void)state;
+	struct trc_writer *w = wopen(path);
+	assert_int_equal(trc_writer_set_window(w, 48), 0);
+	put(w, 1, TRC_HVM_VMENTRY, true, 1, 0);          /* cpu 1: 12 bytes */
+	for (unsigned i = 0; i < 4; i++)
+		put(w, 0, TRC_HVM_VMENTRY, true, 2 + i, 0);  /* cpu 0: 48 bytes, full */
+	assert_int_equal(trc_writer_bytes(w), 0);
+	put(w, 0, TRC_HVM_VMENTRY, true, 9, 0);          /* does not fit: a round */
+	assert_int_equal(trc_writer_bytes(w), 12 + 48 + 12 + 12);
+	wclose(w);
+	size_t len;
+	uint8_t *b = slurp(path, &len);
+	assert_int_equal(rd32(b + 4), 0);
+	assert_int_equal(rd32(b + 8), 48);
+	assert_int_equal(rd32(b + 60 + 4), 1);
+	assert_int_equal(rd32(b + 60 + 8), 12);
+	free(b);
+}
+
 static void writer_rejects_bad_records(void **state)
 {
 	(void)state;
@@ -706,6 +729,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(writer_emits_xentrace_windows, setup, teardown),
 		cmocka_unit_test_setup_teardown(writer_default_window_is_xentrace_data_size, setup, teardown),
+		cmocka_unit_test_setup_teardown(full_window_writes_every_pcpu, setup, teardown),
 		cmocka_unit_test_setup_teardown(writer_rejects_bad_records, setup, teardown),
 		cmocka_unit_test_setup_teardown(writer_reports_write_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(file_is_valid_after_every_flush, setup, teardown),

@@ -1,0 +1,250 @@
+/*
+ * vmxlab replay TRACE [--hv LIB.so] [--scenario S.yaml] [--domain D] [--vcpu V]
+ *                     [--repeat N] [--json FILE] [--tolerant] [--cpu-hz HZ] [--quiet]
+ */
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <vmxlab/replay.h>
+
+#include "cli.h"
+#include "scenario.h"
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return (x > y) - (x < y);
+}
+
+/* The median of the samples and a distribution-free 95% confidence
+ * interval for it from order statistics (normal approximation to the
+ * binomial: ranks n/2 -+ 1.96 sqrt(n)/2). Sorts the samples. */
+static void median_ci(uint64_t *v, uint64_t n, uint64_t *med, uint64_t *lo, uint64_t *hi)
+{
+	*med = *lo = *hi = 0;
+	if (!n)
+		return;
+	qsort(v, n, sizeof(*v), cmp_u64);
+	double half = 1.96 * sqrt((double)n) / 2;
+	int64_t l = (int64_t)floor((double)n / 2 - half), h = (int64_t)ceil((double)n / 2 + half);
+	*med = v[n / 2];
+	*lo = v[l < 0 ? 0 : l];
+	*hi = v[h >= (int64_t)n ? n - 1 : (uint64_t)h];
+}
+
+static void print_report(FILE *out, const char *trace, const char *hvname, const struct replay_config *c,
+			 struct replay_result *r)
+{
+	char buf[256];
+
+	fprintf(out, "vmxlab replay %s with handler build %s\n", trace, hvname);
+	fprintf(out, "  %" PRIu64 " records, %" PRIu64 " exits on %" PRIu64 " vcpus, %u replay%s in %.3f s (%.0f exits/s)\n",
+		r->records, r->exits, r->vcpus, c->repeat, c->repeat == 1 ? "" : "s", r->seconds,
+		r->seconds > 0 ? (double)(r->exits * c->repeat) / r->seconds : 0.0);
+	fprintf(out, "  inputs: %s\n",
+		r->exact ? "vmxlab's input records (exact: the handler reads what it read in the run)"
+			 : "rebuilt from Xen's records; guest state a Xen record lacks (RFLAGS.IF=1, paging off, long mode per VMEXIT64) is defaulted");
+	fprintf(out, "  handler cost: %s, %.1f ns per cycle, timer overhead %.1f ns subtracted; hardware instruction counter: %s\n",
+		r->timer, r->tsc_ns_per_cycle, r->timer_overhead_ns,
+		r->hw_counter ? "used" : "not available on this machine");
+	if (r->hw_counter)
+		fprintf(out, "  instructions retired in handlers (first replay and the rest): %" PRIu64 "\n", r->hw_instructions);
+	fprintf(out, "\n  %-20s %9s %9s %9s %9s %8s %10s {%8s .. %8s} %12s\n", "reason", "exits", "recorded", "inferred",
+		"defaulted", "skipped", "median ns", "95% CI", "", "trace cyc");
+	for (unsigned i = 0; i < VMX_EXIT_REASON_COUNT; i++) {
+		struct replay_reason *rr = &r->reasons[i];
+		if (!rr->exits)
+			continue;
+		uint64_t med, lo, hi;
+		median_ci(rr->samples, rr->nsamples, &med, &lo, &hi);
+		fprintf(out, "  %-20s %9" PRIu64 " %9" PRIu64 " %9" PRIu64 " %9" PRIu64 " %8" PRIu64 " %10" PRIu64 " {%8" PRIu64 " .. %8" PRIu64 "} %12.0f\n",
+			vmx_exit_reason_name(i), rr->exits, rr->fid[FID_RECORDED], rr->fid[FID_INFERRED],
+			rr->fid[FID_DEFAULTED], rr->fid[FID_SKIPPED], med, lo, hi,
+			rr->trace_timed ? (double)rr->trace_cycles_sum / (double)rr->trace_timed : 0.0);
+	}
+	bool notes = false;
+	for (unsigned i = 0; i < VMX_EXIT_REASON_COUNT; i++) {
+		struct replay_reason *rr = &r->reasons[i];
+		if (!rr->inferred && !rr->defaulted && !rr->skip_why[0])
+			continue;
+		if (!notes)
+			fprintf(out, "\nFidelity\n");
+		notes = true;
+		fprintf(out, "  %s:", vmx_exit_reason_name(i));
+		if (rr->inferred) {
+			replay_inputs_str(rr->inferred, buf, sizeof(buf));
+			fprintf(out, " inferred %s;", buf);
+		}
+		if (rr->defaulted) {
+			replay_inputs_str(rr->defaulted, buf, sizeof(buf));
+			fprintf(out, " defaulted %s;", buf);
+		}
+		if (rr->skip_why[0])
+			fprintf(out, " skipped: %s", rr->skip_why);
+		fputc('\n', out);
+	}
+	if (r->read_checks) {
+		fprintf(out, "\nDevice-model fidelity: %" PRIu64 " device reads compared with the trace, %" PRIu64 " disagree\n",
+			r->read_checks, r->read_mismatches);
+		for (unsigned i = 0; i < r->nports; i++)
+			fprintf(out, "  port 0x%04x %-10s reads %9" PRIu64 "  disagree %9" PRIu64 "\n", r->ports[i].port,
+				r->ports[i].dev, r->ports[i].reads, r->ports[i].mismatches);
+	}
+	if (r->record_checks)
+		fprintf(out, "\nHandler records compared with the run's: %" PRIu64 ", different: %" PRIu64 "\n",
+			r->record_checks, r->record_mismatches);
+	if (r->ended[0])
+		fprintf(out, "\nstopped early: %s\n", r->ended);
+	fprintf(out, "digest %016" PRIx64 "%s\n", r->digest,
+		c->repeat > 1 ? (r->digests_agree ? " (every replay agrees)" : " (REPLAYS DISAGREE)") : "");
+}
+
+static int write_json(const char *path, const char *trace, const char *hvname, const struct replay_config *c,
+		      struct replay_result *r, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "w");
+
+	if (!f) {
+		snprintf(err, errlen, "cannot write %s: %m", path);
+		return -1;
+	}
+	fprintf(f, "{\n  \"trace\": \"%s\",\n  \"handler\": \"%s\",\n  \"mode\": \"%s\",\n  \"repeat\": %u,\n", trace,
+		hvname, r->exact ? "exact" : "inferred", c->repeat);
+	fprintf(f, "  \"timer\": \"%s\",\n  \"timer_overhead_ns\": %.2f,\n  \"exits\": %" PRIu64 ",\n", r->timer,
+		r->timer_overhead_ns, r->exits);
+	fprintf(f, "  \"domains\": [{\"domain\": %d, \"exit_reasons\": [", c->domain);
+	bool first = true;
+	for (unsigned i = 0; i < VMX_EXIT_REASON_COUNT; i++) {
+		struct replay_reason *rr = &r->reasons[i];
+		if (!rr->exits)
+			continue;
+		uint64_t med, lo, hi;
+		median_ci(rr->samples, rr->nsamples, &med, &lo, &hi);
+		fprintf(f, "%s\n    {\"reason\": %u, \"name\": \"%s\", \"count\": %" PRIu64 ", \"handler_ns_median\": %" PRIu64
+			   ", \"handler_ns_ci95\": [%" PRIu64 ", %" PRIu64 "], \"trace_cycles_avg\": %.1f, \"samples_ns\": [",
+			first ? "" : ",", i, vmx_exit_reason_name(i), rr->exits, med, lo, hi,
+			rr->trace_timed ? (double)rr->trace_cycles_sum / (double)rr->trace_timed : 0.0);
+		for (uint64_t k = 0; k < rr->nsamples; k++)
+			fprintf(f, "%s%" PRIu64, k ? "," : "", rr->samples[k]);
+		fprintf(f, "], \"repeat_avg_ns\": [");
+		for (unsigned k = 0; k < c->repeat; k++)
+			fprintf(f, "%s%.1f", k ? "," : "", rr->repeat_avg ? rr->repeat_avg[k] : 0.0);
+		fprintf(f, "]}");
+		first = false;
+	}
+	fprintf(f, "]}],\n  \"fidelity\": {");
+	first = true;
+	for (unsigned i = 0; i < VMX_EXIT_REASON_COUNT; i++) {
+		struct replay_reason *rr = &r->reasons[i];
+		if (!rr->exits)
+			continue;
+		fprintf(f, "%s\n    \"%s\": {\"recorded\": %" PRIu64 ", \"inferred\": %" PRIu64 ", \"defaulted\": %" PRIu64
+			   ", \"skipped\": %" PRIu64 "}",
+			first ? "" : ",", vmx_exit_reason_name(i), rr->fid[FID_RECORDED], rr->fid[FID_INFERRED],
+			rr->fid[FID_DEFAULTED], rr->fid[FID_SKIPPED]);
+		first = false;
+	}
+	fprintf(f, "},\n  \"device_reads_compared\": %" PRIu64 ",\n  \"device_reads_disagree\": %" PRIu64
+		   ",\n  \"digest\": \"%016" PRIx64 "\",\n  \"digests_agree\": %s\n}\n",
+		r->read_checks, r->read_mismatches, r->digest, r->digests_agree ? "true" : "false");
+	if (fclose(f)) {
+		snprintf(err, errlen, "cannot write %s: %m", path);
+		return -1;
+	}
+	return 0;
+}
+
+int cmd_replay(int argc, char **argv)
+{
+	static struct replay_config cfg;
+	static struct replay_result res;
+	static struct scenario sc;
+	const char *trace = NULL, *hv = NULL, *json = NULL, *scen = NULL;
+	char hvpath[4096], err[1024];
+	uint64_t x;
+	bool quiet = false;
+
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.domain = cfg.vcpu = -1;
+	cfg.repeat = 1;
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		bool more = i + 1 < argc;
+		if (!strcmp(a, "--hv") && more)
+			hv = argv[++i];
+		else if (!strcmp(a, "--json") && more)
+			json = argv[++i];
+		else if (!strcmp(a, "--scenario") && more)
+			scen = argv[++i];
+		else if ((!strcmp(a, "--domain") || !strcmp(a, "--vcpu")) && more) {
+			if (!cli_parse_u64(argv[++i], &x) || x > 0xffff)
+				return cli_usage_error("replay", "--domain and --vcpu take a number");
+			if (a[2] == 'd')
+				cfg.domain = (int)x;
+			else
+				cfg.vcpu = (int)x;
+		} else if (!strcmp(a, "--repeat") && more) {
+			if (!cli_parse_u64(argv[++i], &x) || x < 1 || x > 1000)
+				return cli_usage_error("replay", "--repeat takes 1..1000");
+			cfg.repeat = (unsigned)x;
+		} else if (!strcmp(a, "--cpu-hz") && more) {
+			if (!cli_parse_u64(argv[++i], &x) || x < 1000000)
+				return cli_usage_error("replay", "--cpu-hz takes the trace's TSC frequency in Hz");
+			cfg.tsc_khz = x / 1000;
+		} else if (!strcmp(a, "--tolerant"))
+			cfg.tolerant = true;
+		else if (!strcmp(a, "--quiet"))
+			quiet = true;
+		else if (a[0] == '-' || trace)
+			return cli_usage_error("replay", "unknown option or extra argument");
+		else
+			trace = a;
+	}
+	if (!trace)
+		return cli_usage_error("replay", "needs a trace file");
+	if (scen) {
+		if (scenario_load(scen, &sc, err, sizeof(err))) {
+			fprintf(stderr, "vmxlab replay: %s\n", err);
+			return EXIT_USAGE;
+		}
+		for (unsigned i = 0; i < sc.mc.ndevs; i++) {
+			snprintf(cfg.devs[i].name, sizeof(cfg.devs[i].name), "%s", sc.mc.devs[i].name);
+			snprintf(cfg.devs[i].options, sizeof(cfg.devs[i].options), "%s", sc.mc.devs[i].options);
+		}
+		cfg.ndevs = sc.mc.ndevs;
+		cfg.hv_options = sc.mc.hv_options[0] ? sc.mc.hv_options : NULL;
+		if (!hv && sc.mc.hv_path[0])
+			hv = sc.mc.hv_path;
+	}
+	if (hv)
+		snprintf(hvpath, sizeof(hvpath), "%s", hv);
+	else
+		cli_exe_path(hvpath, sizeof(hvpath), "libvmxlab-hv.so");
+	struct hv_build b;
+	if (hv_load(hvpath, &b, err, sizeof(err))) {
+		fprintf(stderr, "vmxlab replay: %s\n", err);
+		return EXIT_USAGE;
+	}
+	cfg.trace_path = trace;
+	cfg.hv = b.hv;
+	cfg.console = quiet ? NULL : stdout;
+	int rc = replay_run(&cfg, &res, err, sizeof(err));
+	if (rc) {
+		fprintf(stderr, "vmxlab replay: %s\n", err);
+		replay_result_free(&res);
+		hv_unload(&b);
+		return EXIT_USAGE;
+	}
+	print_report(stdout, trace, b.hv->name, &cfg, &res);
+	if (json && write_json(json, trace, b.hv->name, &cfg, &res, err, sizeof(err))) {
+		fprintf(stderr, "vmxlab replay: %s\n", err);
+		rc = EXIT_USAGE;
+	}
+	bool failed = (cfg.repeat > 1 && !res.digests_agree) || (res.exact && res.record_mismatches);
+	replay_result_free(&res);
+	hv_unload(&b);
+	return rc ? rc : failed ? EXIT_CHECK_FAILED : EXIT_OK;
+}

@@ -1,0 +1,1042 @@
+/*
+ * The replay engine (replay.h): trace records in merged order are grouped
+ * into exits per physical CPU (VMEXIT ... VMENTRY, or until a runstate
+ * change closes the exit, as xenalyze does), each exit's inputs are rebuilt
+ * in the synthetic vCPU of its domain:vcpu, and the handler build runs on
+ * them with in-process device models whose clocks follow the trace.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <linux/perf_event.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+#include <x86intrin.h>
+
+#include <vmxlab/replay.h>
+#include <vmxlab/trace.h>
+#include <vmxlab/vcpu.h>
+
+#define MAX_EXIT_RECORDS 512
+#define MAX_EMITTED 64
+#define DEFAULT_TSC_KHZ 2400000u
+
+/* One exit being collected on a physical CPU. */
+struct exitbuf {
+	bool open;
+	uint32_t dom, vcpu;
+	uint32_t raw;            /* exit-reason word */
+	uint64_t rip, tsc;
+	bool entered;
+	uint64_t entry_tsc;
+	bool rip64;              /* VMEXIT64: the guest was in long mode */
+	struct trc_record rec[MAX_EXIT_RECORDS];
+	unsigned n;
+	bool overflow;
+};
+
+struct domctx {
+	uint32_t dom;
+	struct platform *plat;
+	struct domctx *next;
+};
+
+struct vctx {
+	uint32_t dom, vcpu;
+	struct vmx_vcpu *v;
+	void *hv;
+	struct domctx *d;
+	bool dead;               /* the handler ended this vcpu's run */
+	unsigned holes;
+	struct vctx *next;
+};
+
+struct engine {
+	const struct replay_config *cfg;
+	struct replay_result *res;
+	struct replay_dev devs[REPLAY_MAX_DEVS];
+	unsigned ndevs;
+	uint64_t tsc_khz;
+	struct domctx *doms;
+	struct vctx *vcpus;
+	struct exitbuf *pcpu[4096];
+	struct hv_host host;
+	/* the exit being handled */
+	struct vctx *cur;
+	vtime_t now;
+	uint64_t tsc_now;        /* what host->tsc returns */
+	struct trc_record emitted[MAX_EMITTED];
+	unsigned nemitted;
+	uint64_t digest;
+	vtime_t end_ns;
+	bool have_end;
+	unsigned pass;           /* 0 for the first replay */
+	unsigned errors_logged;
+	/* timing */
+	uint64_t overhead_cycles;
+	double ns_per_cycle;
+	int perf_fd;
+	char err[512];
+};
+
+/* ------------------------------------------------------------ small helpers */
+
+static void fnv(uint64_t *h, const void *data, size_t len)
+{
+	const uint8_t *p = data;
+	for (size_t i = 0; i < len; i++) {
+		*h ^= p[i];
+		*h *= 0x100000001b3ull;
+	}
+}
+
+static vtime_t tsc_to_ns(const struct engine *e, uint64_t tsc)
+{
+	return (vtime_t)((unsigned __int128)tsc * 1000000u / e->tsc_khz);
+}
+
+static uint64_t ns_to_tsc(const struct engine *e, vtime_t ns)
+{
+	return (uint64_t)((unsigned __int128)ns * e->tsc_khz / 1000000u);
+}
+
+static uint64_t u64(const uint32_t *w)
+{
+	return w[0] | (uint64_t)w[1] << 32;
+}
+
+const char *fidelity_name(enum fidelity f)
+{
+	static const char *const n[] = { "recorded", "inferred", "defaulted", "skipped" };
+	return (unsigned)f < FID_COUNT ? n[f] : "?";
+}
+
+void replay_inputs_str(uint32_t bits, char *buf, size_t len)
+{
+	static const char *const names[] = { "size", "instruction length", "string count and buffer",
+					     "MMIO instruction", "register", "qualification", "data",
+					     "guest state" };
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (unsigned i = 0; i < 8; i++)
+		if (bits & (1u << i)) {
+			int n = snprintf(buf + used, len - used, "%s%s", used ? ", " : "", names[i]);
+			if (n < 0 || (size_t)n >= len - used)
+				return;
+			used += (size_t)n;
+		}
+}
+
+/* ------------------------------------------------------------ timing */
+
+static inline uint64_t tsc_begin(void)
+{
+	unsigned aux;
+	_mm_lfence();
+	return __rdtscp(&aux);
+}
+
+static inline uint64_t tsc_end(void)
+{
+	unsigned aux;
+	uint64_t t = __rdtscp(&aux);
+	_mm_lfence();
+	return t;
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
+
+/* The host TSC's period (against CLOCK_MONOTONIC over 20 ms) and the cost of
+ * a begin/end pair with nothing between (the minimum of many tries). */
+static void calibrate(struct engine *e)
+{
+	uint64_t n0 = mono_ns(), t0 = tsc_begin();
+	while (mono_ns() - n0 < 20000000)
+		;
+	uint64_t n1 = mono_ns(), t1 = tsc_end();
+	e->ns_per_cycle = (double)(n1 - n0) / (double)(t1 - t0 ? t1 - t0 : 1);
+	e->overhead_cycles = UINT64_MAX;
+	for (int i = 0; i < 2000; i++) {
+		uint64_t a = tsc_begin(), b = tsc_end();
+		if (b - a < e->overhead_cycles)
+			e->overhead_cycles = b - a;
+	}
+}
+
+/* Retired instructions in user space, where the machine has the counter. */
+static int open_instruction_counter(void)
+{
+	struct perf_event_attr a;
+
+	memset(&a, 0, sizeof(a));
+	a.type = PERF_TYPE_HARDWARE;
+	a.size = sizeof(a);
+	a.config = PERF_COUNT_HW_INSTRUCTIONS;
+	a.disabled = 0;
+	a.exclude_kernel = 1;
+	a.exclude_hv = 1;
+	int fd = (int)syscall(SYS_perf_event_open, &a, 0, -1, -1, 0);
+	if (fd < 0)
+		return -1;
+	uint64_t v;
+	if (read(fd, &v, sizeof(v)) != sizeof(v)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static uint64_t read_counter(int fd)
+{
+	uint64_t v = 0;
+	if (fd >= 0 && read(fd, &v, sizeof(v)) != sizeof(v))
+		v = 0;
+	return v;
+}
+
+/* ------------------------------------------------------------ the host */
+
+static vtime_t h_now(void *ctx)
+{
+	return ((struct engine *)ctx)->now;
+}
+
+static uint64_t h_tsc(void *ctx)
+{
+	return ((struct engine *)ctx)->tsc_now;
+}
+
+/* HLT: the domain's device timers carry time forward, as in the run. */
+static vtime_t h_idle(void *ctx)
+{
+	struct engine *e = ctx;
+	vtime_t next = platform_next_deadline(e->cur->d->plat);
+
+	if (next == VTIME_NEVER)
+		return (vtime_t)-1;
+	if (next > e->now)
+		e->now = next;
+	platform_run_until(e->cur->d->plat, e->now);
+	return e->now;
+}
+
+static void h_trace(void *ctx, uint32_t ev, const uint32_t *w, unsigned n)
+{
+	struct engine *e = ctx;
+
+	if (ev == TRC_HVM_INJ_VIRQ || ev == TRC_HVM_INJ_EXC || ev == TRC_HVM_INTR_WINDOW)
+		fnv(&e->digest, w, n * sizeof(uint32_t));
+	if (e->nemitted < MAX_EMITTED) {
+		struct trc_record *r = &e->emitted[e->nemitted++];
+		r->event = ev;
+		r->n = (uint8_t)(n < TRC_REC_MAX_EXTRA ? n : TRC_REC_MAX_EXTRA);
+		memcpy(r->d, w, r->n * sizeof(uint32_t));
+	}
+}
+
+static void h_console(void *ctx, const char *buf, size_t len)
+{
+	struct engine *e = ctx;
+	if (e->cfg->console && e->pass == 0)
+		fwrite(buf, 1, len, e->cfg->console);
+}
+
+static void h_phase(void *ctx, uint32_t phase)
+{
+	(void)ctx;
+	(void)phase;
+}
+
+static void h_log(void *ctx, int level, const char *fmt, va_list ap)
+{
+	struct engine *e = ctx;
+
+	if (level >= 2 || e->pass > 0 || e->errors_logged >= 5)
+		return;
+	e->errors_logged++;
+	fprintf(stderr, "vmxlab replay: %s", level == 0 ? "handler error: " : "handler warning: ");
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	if (e->errors_logged == 5)
+		fprintf(stderr, "vmxlab replay: further handler messages are not shown\n");
+}
+
+static void dev_log(void *ctx, const char *dev, const char *msg)
+{
+	struct engine *e = ctx;
+	if (e->pass == 0)
+		fprintf(stderr, "vmxlab replay: device %s: %s\n", dev, msg);
+}
+
+/* ------------------------------------------------------------ domains and vcpus */
+
+static struct domctx *domain(struct engine *e, uint32_t dom)
+{
+	for (struct domctx *d = e->doms; d; d = d->next)
+		if (d->dom == dom)
+			return d;
+	struct domctx *d = calloc(1, sizeof(*d));
+	if (!d)
+		return NULL;
+	struct platform_config pc = { .ctx = e, .log = dev_log };
+	d->plat = platform_new(&pc);
+	if (!d->plat) {
+		free(d);
+		return NULL;
+	}
+	for (unsigned i = 0; i < e->ndevs; i++) {
+		const struct vmx_dev_ops *ops = vmx_dev_lookup(e->devs[i].name);
+		if (!ops) {
+			snprintf(e->err, sizeof(e->err), "unknown device '%s'", e->devs[i].name);
+			platform_free(d->plat);
+			free(d);
+			return NULL;
+		}
+		if (!platform_add(d->plat, ops, e->devs[i].options, PLACE_HV, true, e->err, sizeof(e->err))) {
+			platform_free(d->plat);
+			free(d);
+			return NULL;
+		}
+	}
+	d->dom = dom;
+	d->next = e->doms;
+	e->doms = d;
+	return d;
+}
+
+static struct vctx *vcpu_of(struct engine *e, uint32_t dom, uint32_t vcpu)
+{
+	struct vctx **tail = &e->vcpus;
+
+	for (struct vctx *c = e->vcpus; c; c = c->next) {
+		if (c->dom == dom && c->vcpu == vcpu)
+			return c;
+		tail = &c->next;
+	}
+	struct vctx *c = calloc(1, sizeof(*c));
+	if (!c)
+		return NULL;
+	c->dom = dom;
+	c->vcpu = vcpu;
+	c->d = domain(e, dom);
+	c->v = c->d ? vmx_synth_create(vcpu) : NULL;
+	if (!c->v) {
+		free(c);
+		return NULL;
+	}
+	/* Every guest-physical address is RAM (zero until the trace says
+	 * otherwise) except the device windows and reads the run saw fail. */
+	vmx_synth_add_ram(c->v, 0, ~0ull);
+	for (unsigned i = 0; i < platform_ndevs(c->d->plat); i++) {
+		const struct vmx_dev_ops *o = platform_dev(c->d->plat, i)->ops;
+		for (unsigned r = 0; r < o->nranges; r++)
+			if (o->ranges[r].mmio && vmx_synth_add_hole(c->v, o->ranges[r].base, o->ranges[r].len) == 0)
+				c->holes++;
+	}
+	e->host.ndevs = platform_ndevs(c->d->plat);
+	e->host.devs = platform_devs(c->d->plat);
+	c->hv = e->cfg->hv->init(&e->host, e->err, sizeof(e->err));
+	if (!c->hv) {
+		vmx_synth_destroy(c->v);
+		free(c);
+		return NULL;
+	}
+	*tail = c;
+	if (e->pass == 0)
+		e->res->vcpus++;
+	return c;
+}
+
+static void free_all(struct engine *e)
+{
+	while (e->vcpus) {
+		struct vctx *c = e->vcpus;
+		e->vcpus = c->next;
+		e->cfg->hv->fini(c->hv);
+		vmx_synth_destroy(c->v);
+		free(c);
+	}
+	while (e->doms) {
+		struct domctx *d = e->doms;
+		e->doms = d->next;
+		platform_free(d->plat);
+		free(d);
+	}
+	for (unsigned i = 0; i < 4096; i++) {
+		free(e->pcpu[i]);
+		e->pcpu[i] = NULL;
+	}
+}
+
+/* ------------------------------------------------------------ inputs: vmxlab traces */
+
+static bool is_input_record(uint32_t ev)
+{
+	return ev >= TRC_VMXLAB_EXIT_TIME && ev <= TRC_VMXLAB_MEM_FAIL && ev != TRC_VMXLAB_RUN_END &&
+	       ev != TRC_VMXLAB_DEVICE;
+}
+
+/* The run recorded every value the handler read: set them all. */
+static void apply_recorded(struct engine *e, struct vctx *c, const struct exitbuf *x, vtime_t *charge0)
+{
+	struct vmx_vcpu *v = c->v;
+
+	for (unsigned i = 0; i < x->n; i++) {
+		const struct trc_record *r = &x->rec[i];
+		switch (r->event) {
+		case TRC_VMXLAB_EXIT_TIME:
+			if (r->n >= 4) {
+				e->now = u64(r->d);
+				*charge0 = u64(r->d + 2);
+			}
+			break;
+		case TRC_VMXLAB_VMCS_READ:
+			for (unsigned k = 0; k + 3 <= r->n; k += 3)
+				vmx_synth_set(v, r->d[k], u64(r->d + k + 1));
+			break;
+		case TRC_VMXLAB_REG_READ:
+			for (unsigned k = 0; k + 3 <= r->n; k += 3)
+				if (r->d[k] < VREG_COUNT)
+					v->ops->gpr_write(v, (enum vmx_gpr)r->d[k], u64(r->d + k + 1));
+			break;
+		case TRC_VMXLAB_MEM_READ:
+			if (r->n >= 3 && r->d[2] <= 16 && (uint32_t)(r->n - 3) * 4 >= r->d[2])
+				v->ops->gpa_write(v, u64(r->d), &r->d[3], r->d[2]);
+			break;
+		case TRC_VMXLAB_MEM_FAIL:
+			if (r->n >= 2 && c->holes < 16 && vmx_synth_add_hole(v, u64(r->d) & ~0xfffull, 0x1000) == 0)
+				c->holes++;
+			break;
+		}
+	}
+}
+
+/* ------------------------------------------------------------ inputs: Xen traces */
+
+static const struct trc_record *find(const struct exitbuf *x, uint32_t ev)
+{
+	for (unsigned i = 0; i < x->n; i++)
+		if (x->rec[i].event == ev)
+			return &x->rec[i];
+	return NULL;
+}
+
+static const struct trc_record *find_any(const struct exitbuf *x, const uint32_t *evs, unsigned n)
+{
+	for (unsigned i = 0; i < x->n; i++)
+		for (unsigned k = 0; k < n; k++)
+			if (x->rec[i].event == evs[k])
+				return &x->rec[i];
+	return NULL;
+}
+
+static unsigned size_of_value(uint64_t v)
+{
+	return v > 0xffffffffull ? 8 : v > 0xffff ? 4 : v > 0xff ? 2 : 1;
+}
+
+/* Guest state a Xen record does not carry: interrupts enabled, paging off
+ * (guest-linear = guest-physical, so a synthesized instruction at RIP can
+ * be fetched), long mode when the exit was VMEXIT64. */
+static void default_guest_state(struct vmx_vcpu *v, const struct exitbuf *x)
+{
+	vmx_synth_set(v, VMCS_GUEST_RFLAGS, 0x202);
+	vmx_synth_set(v, VMCS_GUEST_CR0, X86_CR0_PE | X86_CR0_NE | X86_CR0_ET);
+	vmx_synth_set(v, VMCS_GUEST_CR4, X86_CR4_VMXE);
+	vmx_synth_set(v, VMCS_GUEST_IA32_EFER, x->rip64 ? X86_EFER_LME | X86_EFER_LMA : 0);
+	vmx_synth_set(v, VMCS_GUEST_CS_AR_BYTES, x->rip64 ? 0xa09b : 0xc09b);
+	vmx_synth_set(v, VMCS_GUEST_INTERRUPTIBILITY_INFO, 0);
+	vmx_synth_set(v, VMCS_GUEST_ACTIVITY_STATE, 0);
+}
+
+/* An instruction doing the recorded MMIO access: mov [rbx], reg or
+ * mov reg, [rbx] of the recorded size (x86 encodings, SDM Vol. 2 "MOV"). */
+static void synthesize_mmio(struct vmx_vcpu *v, uint64_t rip, uint64_t gpa, bool write, uint64_t data, unsigned size)
+{
+	uint8_t code[4];
+	unsigned n = 0;
+
+	if (size == 2)
+		code[n++] = 0x66;
+	if (size == 8)
+		code[n++] = 0x48;
+	code[n++] = (uint8_t)(size == 1 ? (write ? 0x88 : 0x8a) : (write ? 0x89 : 0x8b));
+	code[n++] = 0x03; /* ModRM: reg = rax, r/m = [rbx] */
+	v->ops->gpa_write(v, rip, code, n);
+	vcpu_set_gpr(v, GPR_RBX, gpa);
+	if (write)
+		vcpu_set_gpr(v, GPR_RAX, data);
+}
+
+/* Returns the fidelity, or FID_SKIPPED with *why. */
+static enum fidelity infer_inputs(struct engine *e, struct vctx *c, const struct exitbuf *x, uint32_t reason,
+				  uint32_t *inferred, uint32_t *defaulted, const char **why)
+{
+	struct vmx_vcpu *v = c->v;
+	const struct trc_record *r;
+	uint32_t len = 0;
+
+	default_guest_state(v, x);
+	vmx_synth_set(v, VMCS_EXIT_QUALIFICATION, 0);
+	vmx_synth_set(v, VMCS_VM_EXIT_INTR_INFO, 0);
+	vmx_synth_set(v, VMCS_IDT_VECTORING_INFO, 0);
+	vmx_synth_set(v, VMCS_VMX_INSTRUCTION_INFO, 0);
+	switch (reason) {
+	case EXIT_REASON_IO_INSTRUCTION: {
+		static const uint32_t evs[] = { TRC_HVM_IOPORT_READ, TRC_HVM_IOPORT_WRITE };
+		r = find_any(x, evs, 2);
+		if (!r) {
+			*why = "no IOPORT record (the exit was closed before its handler record)";
+			return FID_SKIPPED;
+		}
+		bool in = r->event == TRC_HVM_IOPORT_READ;
+		struct vmx_io_qual q = { .port = (uint16_t)r->d[0], .in = in, .size = 1 };
+		if (r->n == 1) {
+			/* rep ins/outs: Xen records the port only (data_is_ptr). */
+			q.string = q.rep = true;
+			vcpu_set_gpr(v, GPR_RCX, 1);
+			vmx_synth_set(v, VMCS_VMX_INSTRUCTION_INFO, (x->rip64 ? 2u : 1u) << 7 | SEG_DS << 15);
+			*defaulted |= IN_STRING | IN_SIZE;
+		} else {
+			q.size = (uint8_t)size_of_value(r->d[1]);
+			if (q.size == 8)
+				q.size = 4;
+			if (!in)
+				vcpu_set_gpr(v, GPR_RAX, r->d[1]);
+			*inferred |= IN_SIZE;
+		}
+		vmx_synth_set(v, VMCS_EXIT_QUALIFICATION, vmx_io_qual_encode(&q));
+		len = 1;
+		*defaulted |= IN_INSN_LEN;
+		break;
+	}
+	case EXIT_REASON_CPUID:
+		if ((r = find(x, TRC_HVM_CPUID))) {
+			vcpu_set_gpr(v, GPR_RAX, r->d[0]);
+			vcpu_set_gpr(v, GPR_RCX, r->n > 1 ? r->d[1] : 0);
+		} else {
+			*why = "no CPUID record";
+			return FID_SKIPPED;
+		}
+		len = 2;
+		break;
+	case EXIT_REASON_MSR_READ:
+	case EXIT_REASON_MSR_WRITE:
+		r = find(x, reason == EXIT_REASON_MSR_READ ? TRC_HVM_MSR_READ : TRC_HVM_MSR_WRITE);
+		if (!r || r->n < 3) {
+			*why = "no MSR record";
+			return FID_SKIPPED;
+		}
+		vcpu_set_gpr(v, GPR_RCX, r->d[0]);
+		if (reason == EXIT_REASON_MSR_WRITE) {
+			vcpu_set_gpr(v, GPR_RAX, r->d[1]);
+			vcpu_set_gpr(v, GPR_RDX, r->d[2]);
+		}
+		len = 2;
+		break;
+	case EXIT_REASON_CR_ACCESS: {
+		struct vmx_cr_qual q = { 0 };
+		if ((r = find(x, TRC_HVM_CR_WRITE64)) || (r = find(x, TRC_HVM_CR_WRITE))) {
+			q.type = CR_MOV_TO;
+			q.cr = (uint8_t)r->d[0];
+			q.gpr = GPR_RAX;
+			vcpu_set_gpr(v, GPR_RAX, r->n >= 3 ? u64(r->d + 1) : r->d[1]);
+			*inferred |= IN_GPR;
+		} else if ((r = find(x, TRC_HVM_CR_READ64)) || (r = find(x, TRC_HVM_CR_READ))) {
+			q.type = CR_MOV_FROM;
+			q.cr = (uint8_t)r->d[0];
+			q.gpr = GPR_RAX;
+			*inferred |= IN_GPR;
+		} else if (find(x, TRC_HVM_CLTS)) {
+			q.type = CR_CLTS;
+		} else if ((r = find(x, TRC_HVM_LMSW)) || (r = find(x, TRC_HVM_LMSW64))) {
+			q.type = CR_LMSW;
+			q.lmsw_source = (uint16_t)r->d[0];
+		} else {
+			*why = "no CR record";
+			return FID_SKIPPED;
+		}
+		vmx_synth_set(v, VMCS_EXIT_QUALIFICATION, vmx_cr_qual_encode(&q));
+		len = 3;
+		*defaulted |= IN_INSN_LEN;
+		break;
+	}
+	case EXIT_REASON_EPT_VIOLATION: {
+		static const uint32_t evs[] = { TRC_HVM_IOMEM_READ, TRC_HVM_IOMEM_WRITE, TRC_HVM_IOMEM_READ64,
+						TRC_HVM_IOMEM_WRITE64 };
+		const struct trc_record *npf = find(x, TRC_HVM_NPF);
+		r = find_any(x, evs, 4);
+		if (!r) {
+			*why = npf ? "not MMIO (no IOMEM record after the NPF)" : "no NPF or IOMEM record";
+			return FID_SKIPPED;
+		}
+		bool wide = r->event & TRC_64_FLAG, write = r->event & TRC_HVM_IOWRITE_FLAG;
+		uint64_t gpa = wide ? u64(r->d) : r->d[0];
+		uint64_t data = wide ? (r->n >= 4 ? u64(r->d + 2) : 0) : (r->n >= 2 ? r->d[1] : 0);
+		vmx_synth_set(v, VMCS_GUEST_PHYSICAL_ADDRESS, gpa);
+		vmx_synth_set(v, VMCS_EXIT_QUALIFICATION, npf && npf->n >= 5 ? npf->d[4] : (write ? 0x182u : 0x181u));
+		synthesize_mmio(v, x->rip, gpa, write, data, size_of_value(data));
+		*inferred |= IN_MMIO_INSN | IN_SIZE;
+		if (!npf)
+			*defaulted |= IN_QUAL;
+		break;
+	}
+	case EXIT_REASON_EXTERNAL_INTERRUPT:
+		if ((r = find(x, TRC_HVM_INTR)))
+			vmx_synth_set(v, VMCS_VM_EXIT_INTR_INFO, 0x80000000u | (r->d[0] & 0xff));
+		break;
+	case EXIT_REASON_EXCEPTION_NMI:
+		if ((r = find(x, TRC_HVM_PF_XEN64)) || (r = find(x, TRC_HVM_PF_XEN))) {
+			vmx_synth_set(v, VMCS_VM_EXIT_INTR_INFO, 0x80000b0eu);
+			vmx_synth_set(v, VMCS_VM_EXIT_INTR_ERROR_CODE, r->d[0]);
+			vmx_synth_set(v, VMCS_EXIT_QUALIFICATION, r->n >= 3 ? u64(r->d + 1) : r->d[1]);
+		} else if ((r = find(x, TRC_HVM_TRAP))) {
+			vmx_synth_set(v, VMCS_VM_EXIT_INTR_INFO, 0x80000300u | (r->d[0] & 0xff));
+		} else if (find(x, TRC_HVM_NMI)) {
+			vmx_synth_set(v, VMCS_VM_EXIT_INTR_INFO, 0x80000202u);
+		} else {
+			*why = "no TRAP, PF or NMI record";
+			return FID_SKIPPED;
+		}
+		break;
+	case EXIT_REASON_VMCALL:
+		if ((r = find(x, TRC_HVM_VMMCALL)))
+			vcpu_set_gpr(v, GPR_RAX, r->d[0]);
+		else
+			*defaulted |= IN_DATA;
+		len = 3;
+		break;
+	case EXIT_REASON_RDTSC:
+	case EXIT_REASON_RDTSCP:
+		if ((r = find(x, TRC_HVM_RDTSC)) && r->n >= 2)
+			e->tsc_now = u64(r->d);
+		len = reason == EXIT_REASON_RDTSC ? 2 : 3;
+		break;
+	case EXIT_REASON_INVLPG:
+		if ((r = find(x, TRC_HVM_INVLPG64)) && r->n >= 3)
+			vmx_synth_set(v, VMCS_EXIT_QUALIFICATION, u64(r->d + 1));
+		else if ((r = find(x, TRC_HVM_INVLPG)) && r->n >= 2)
+			vmx_synth_set(v, VMCS_EXIT_QUALIFICATION, r->d[1]);
+		else
+			*defaulted |= IN_QUAL;
+		len = 3;
+		*defaulted |= IN_INSN_LEN;
+		break;
+	case EXIT_REASON_XSETBV:
+		if ((r = find(x, TRC_HVM_XCR_WRITE64)) && r->n >= 3) {
+			vcpu_set_gpr(v, GPR_RCX, r->d[0]);
+			vcpu_set_gpr(v, GPR_RAX, r->d[1]);
+			vcpu_set_gpr(v, GPR_RDX, r->d[2]);
+		} else {
+			*why = "no XCR record";
+			return FID_SKIPPED;
+		}
+		len = 3;
+		break;
+	case EXIT_REASON_HLT:
+		len = 1;
+		break;
+	default:
+		len = 2;
+		*defaulted |= IN_INSN_LEN;
+		break;
+	}
+	vmx_synth_set(v, VMCS_VM_EXIT_INSTRUCTION_LEN, len);
+	if (*defaulted)
+		return FID_DEFAULTED;
+	return *inferred ? FID_INFERRED : FID_RECORDED;
+}
+
+/* ------------------------------------------------------------ one exit */
+
+static void count_port_read(struct engine *e, struct vctx *c, uint16_t port, uint32_t recorded, uint32_t got)
+{
+	struct replay_result *res = e->res;
+	struct replay_port_mismatch *pm = NULL;
+
+	res->read_checks++;
+	for (unsigned i = 0; i < res->nports; i++)
+		if (res->ports[i].port == port)
+			pm = &res->ports[i];
+	if (!pm && res->nports < 64) {
+		pm = &res->ports[res->nports++];
+		pm->port = port;
+		snprintf(pm->dev, sizeof(pm->dev), "no device");
+		for (unsigned i = 0; i < platform_ndevs(c->d->plat); i++) {
+			const struct vmx_dev_ops *o = platform_dev(c->d->plat, i)->ops;
+			for (unsigned r = 0; r < o->nranges; r++)
+				if (!o->ranges[r].mmio && port >= o->ranges[r].base &&
+				    port - o->ranges[r].base < o->ranges[r].len)
+					snprintf(pm->dev, sizeof(pm->dev), "%s", o->name);
+		}
+	}
+	if (pm)
+		pm->reads++;
+	if (recorded != got) {
+		res->read_mismatches++;
+		if (pm)
+			pm->mismatches++;
+	}
+}
+
+/* Device reads: the value the model gave vs the value in the trace. */
+static void compare_reads(struct engine *e, struct vctx *c, const struct exitbuf *x)
+{
+	const struct trc_record *rec = find(x, TRC_HVM_IOPORT_READ);
+
+	if (!rec || rec->n < 2)
+		return;
+	for (unsigned i = 0; i < e->nemitted; i++)
+		if (e->emitted[i].event == TRC_HVM_IOPORT_READ && e->emitted[i].n >= 2) {
+			count_port_read(e, c, (uint16_t)rec->d[0], rec->d[1], e->emitted[i].d[1]);
+			return;
+		}
+}
+
+/* A vmxlab trace holds the handler's own records: replay must emit the same. */
+static void compare_records(struct engine *e, const struct exitbuf *x)
+{
+	unsigned k = 0;
+
+	for (unsigned i = 0; i < x->n; i++) {
+		const struct trc_record *r = &x->rec[i];
+		if (TRC_IS_VMXLAB(r->event) || r->event == TRC_HVM_VMENTRY || trc_is_vmexit(r->event))
+			continue;
+		while (k < e->nemitted && (trc_is_vmexit(e->emitted[k].event) || e->emitted[k].event == TRC_HVM_VMENTRY))
+			k++;
+		e->res->record_checks++;
+		if (k >= e->nemitted || e->emitted[k].event != r->event || e->emitted[k].n != r->n ||
+		    memcmp(e->emitted[k].d, r->d, r->n * sizeof(uint32_t)))
+			e->res->record_mismatches++;
+		k++;
+	}
+}
+
+static void add_sample(struct engine *e, struct replay_reason *rr, uint64_t ns)
+{
+	uint64_t cap = e->cfg->max_samples ? e->cfg->max_samples : 100000;
+
+	if (rr->nsamples >= cap)
+		return;
+	if (rr->nsamples == rr->capsamples) {
+		uint64_t ncap = rr->capsamples ? rr->capsamples * 2 : 256;
+		uint64_t *s = realloc(rr->samples, ncap * sizeof(*s));
+		if (!s)
+			return;
+		rr->samples = s;
+		rr->capsamples = ncap;
+	}
+	rr->samples[rr->nsamples++] = ns;
+}
+
+static void replay_exit(struct engine *e, struct exitbuf *x)
+{
+	struct replay_result *res = e->res;
+	uint32_t reason = VMX_EXIT_REASON_BASIC(x->raw);
+	struct replay_reason *rr = reason < VMX_EXIT_REASON_COUNT ? &res->reasons[reason] : NULL;
+	uint32_t inferred = 0, defaulted = 0;
+	const char *why = NULL;
+	enum fidelity fid;
+	vtime_t charge0 = 0;
+
+	x->open = false;
+	if (x->overflow)
+		why = "more records than one exit can hold";
+	struct vctx *c = vcpu_of(e, x->dom, x->vcpu);
+	if (!c) {
+		snprintf(res->ended, sizeof(res->ended), "d%uv%u: %s", x->dom, x->vcpu, e->err);
+		return;
+	}
+	if (c->dead)
+		why = "the handler ended this vcpu's run at an earlier exit";
+	bool first = e->pass == 0;
+	if (first) {
+		res->exits++;
+		if (rr)
+			rr->exits++;
+	}
+	if (why) {
+		if (rr && first) {
+			rr->fid[FID_SKIPPED]++;
+			if (!rr->skip_why[0])
+				snprintf(rr->skip_why, sizeof(rr->skip_why), "%s", why);
+		}
+		return;
+	}
+	e->cur = c;
+	e->nemitted = 0;
+	e->now = tsc_to_ns(e, x->tsc);
+	bool exact = find(x, TRC_VMXLAB_EXIT_TIME) != NULL;
+	vmx_synth_set(c->v, VMCS_VM_EXIT_REASON, x->raw);
+	vmx_synth_set(c->v, VMCS_GUEST_RIP, x->rip);
+	if (exact) {
+		apply_recorded(e, c, x, &charge0);
+		e->tsc_now = ns_to_tsc(e, e->now + charge0);
+		fid = FID_RECORDED;
+		res->exact = true;
+	} else {
+		e->tsc_now = x->tsc;
+		fid = infer_inputs(e, c, x, reason, &inferred, &defaulted, &why);
+		if (fid == FID_SKIPPED) {
+			if (rr && first) {
+				rr->fid[FID_SKIPPED]++;
+				if (!rr->skip_why[0])
+					snprintf(rr->skip_why, sizeof(rr->skip_why), "%s", why);
+			}
+			return;
+		}
+	}
+	platform_run_until(c->d->plat, e->now);
+	uint64_t fp[3] = { x->raw, x->rip, 0 };
+	struct hv_exit out;
+	uint64_t i0 = e->perf_fd >= 0 ? read_counter(e->perf_fd) : 0;
+	uint64_t t0 = tsc_begin();
+	enum hv_verdict verdict = e->cfg->hv->handle_exit(c->hv, c->v, &out);
+	uint64_t t1 = tsc_end();
+	uint64_t i1 = e->perf_fd >= 0 ? read_counter(e->perf_fd) : 0;
+	uint64_t cyc = t1 - t0 > e->overhead_cycles ? t1 - t0 - e->overhead_cycles : 0;
+	uint64_t ns = (uint64_t)((double)cyc * e->ns_per_cycle + 0.5);
+	res->hw_instructions += i1 - i0;
+	fp[2] = ((uint64_t)verdict << 32) ^ vmcs_read(c->v, VMCS_GUEST_RIP);
+	fnv(&e->digest, fp, sizeof(fp));
+	uint64_t entry = vmcs_read(c->v, VMCS_VM_ENTRY_INTR_INFO);
+	fnv(&e->digest, &entry, sizeof(entry));
+	if (verdict != HV_RESUME && exact)
+		c->dead = true; /* the run ended here too */
+	if (verdict == HV_ERROR && !exact && e->pass == 0 && e->errors_logged < 5) {
+		e->errors_logged++;
+		fprintf(stderr, "vmxlab replay: d%uv%u exit %s at 0x%" PRIx64 ": %s\n", x->dom, x->vcpu,
+			vmx_exit_reason_name(reason) ? vmx_exit_reason_name(reason) : "?", x->rip, out.msg);
+	}
+	if (rr) {
+		add_sample(e, rr, ns);
+		if (first) {
+			rr->fid[fid]++;
+			rr->inferred |= inferred;
+			rr->defaulted |= defaulted;
+			rr->native_sum += ns;
+			if (x->entered && x->entry_tsc >= x->tsc) {
+				rr->trace_cycles_sum += x->entry_tsc - x->tsc;
+				rr->trace_timed++;
+			}
+		}
+	}
+	if (e->pass == 0) {
+		if (exact)
+			compare_records(e, x);
+		else
+			compare_reads(e, c, x);
+	}
+}
+
+/* ------------------------------------------------------------ the record loop */
+
+static struct exitbuf *pcpu_buf(struct engine *e, uint32_t cpu)
+{
+	if (cpu >= 4096)
+		return NULL;
+	if (!e->pcpu[cpu])
+		e->pcpu[cpu] = calloc(1, sizeof(struct exitbuf));
+	return e->pcpu[cpu];
+}
+
+static bool selected(const struct engine *e, uint32_t dom, uint32_t vcpu)
+{
+	return (e->cfg->domain < 0 || (uint32_t)e->cfg->domain == dom) &&
+	       (e->cfg->vcpu < 0 || (uint32_t)e->cfg->vcpu == vcpu);
+}
+
+static void note_device(struct engine *e, const struct trc_record *r)
+{
+	if (e->cfg->ndevs || r->n < 2 || e->ndevs == REPLAY_MAX_DEVS)
+		return;
+	char name[25] = { 0 };
+	memcpy(name, &r->d[1], (r->n - 1) * 4 < 24 ? (r->n - 1) * 4 : 24);
+	if (!vmx_dev_lookup(name))
+		return;
+	for (unsigned i = 0; i < e->ndevs; i++)
+		if (!strcmp(e->devs[i].name, name))
+			return;
+	snprintf(e->devs[e->ndevs++].name, sizeof(e->devs[0].name), "%s", name);
+}
+
+static void diag(void *ctx, int level, uint64_t offset, const char *msg)
+{
+	struct engine *e = ctx;
+	if (e->pass == 0)
+		fprintf(stderr, "vmxlab replay: %s: offset %" PRIu64 ": %s%s\n", e->cfg->trace_path, offset,
+			level == 0 ? "error: " : "warning: ", msg);
+}
+
+static bool default_devices_needed(struct engine *e)
+{
+	return !e->cfg->ndevs && !e->ndevs;
+}
+
+static int one_pass(struct engine *e, char *err, size_t errlen)
+{
+	struct trc_reader *rd = trc_reader_open(e->cfg->trace_path, e->cfg->tolerant ? TRC_READ_TOLERANT : 0, diag, e,
+						err, errlen);
+	const struct trc_item *it;
+	int status;
+
+	if (!rd)
+		return -1;
+	e->digest = 0xcbf29ce484222325ull;
+	e->have_end = false;
+	while ((it = trc_reader_next_ref(rd, &status))) {
+		const struct trc_record *r = &it->rec;
+		uint32_t ev = r->event;
+		if (e->pass == 0)
+			e->res->records++;
+		if (ev == TRC_VMXLAB_RUN_INFO && r->n >= 2 && !e->cfg->tsc_khz && r->d[1])
+			e->tsc_khz = r->d[1];
+		if (ev == TRC_VMXLAB_DEVICE)
+			note_device(e, r);
+		if (ev == TRC_VMXLAB_RUN_END && r->n >= 2) {
+			e->end_ns = u64(r->d);
+			e->have_end = true;
+		}
+		struct exitbuf *x = pcpu_buf(e, r->cpu);
+		if (!x)
+			continue;
+		if (trc_is_vmexit(ev)) {
+			if (x->open)
+				replay_exit(e, x);
+			if (default_devices_needed(e)) {
+				static const char *const dflt[] = { "pic", "pit", "uart" };
+				for (unsigned i = 0; i < 3; i++)
+					snprintf(e->devs[e->ndevs++].name, sizeof(e->devs[0].name), "%s", dflt[i]);
+			}
+			uint64_t rip;
+			if (!selected(e, it->dom, it->vcpu) || !trc_vmexit_decode(r, &x->raw, &rip))
+				continue;
+			x->open = true;
+			x->dom = it->dom;
+			x->vcpu = it->vcpu;
+			x->rip = rip;
+			x->rip64 = ev & TRC_64_FLAG;
+			x->tsc = r->tsc;
+			x->entered = false;
+			x->n = 0;
+			x->overflow = false;
+		} else if (!x->open) {
+			continue;
+		} else if (ev == TRC_HVM_VMENTRY) {
+			x->entered = true;
+			x->entry_tsc = r->tsc;
+			replay_exit(e, x);
+		} else if ((ev & 0x0ffff00fu) == TRC_SCHED_RUNSTATE_CHANGE) {
+			/* xenalyze closes an open exit at a runstate change of its pcpu. */
+			replay_exit(e, x);
+		} else if ((ev & 0x000ff000u) == TRC_HVM_HANDLER || is_input_record(ev)) {
+			if (x->n < MAX_EXIT_RECORDS)
+				x->rec[x->n++] = *r;
+			else
+				x->overflow = true;
+		}
+	}
+	for (unsigned i = 0; i < 4096; i++)
+		if (e->pcpu[i] && e->pcpu[i]->open)
+			replay_exit(e, e->pcpu[i]);
+	if (status < 0) {
+		snprintf(err, errlen, "%s", trc_reader_error(rd));
+		trc_reader_close(rd);
+		return -1;
+	}
+	trc_reader_close(rd);
+	/* Device state at the end, in the run's order. */
+	for (struct vctx *c = e->vcpus; c; c = c->next) {
+		if (e->have_end)
+			platform_run_until(c->d->plat, e->end_ns);
+	}
+	for (struct domctx *d = e->doms; d; d = d->next)
+		for (unsigned i = 0; i < platform_ndevs(d->plat); i++) {
+			const struct vmx_dev *dev = platform_dev(d->plat, i);
+			char *text = NULL;
+			size_t len = 0;
+			FILE *f = open_memstream(&text, &len);
+			if (!f)
+				continue;
+			if (dev->ops->dump)
+				dev->ops->dump(dev->state, f);
+			fclose(f);
+			fnv(&e->digest, text, len);
+			free(text);
+		}
+	return 0;
+}
+
+int replay_run(const struct replay_config *cfg, struct replay_result *res, char *err, size_t errlen)
+{
+	struct engine *e = calloc(1, sizeof(*e));
+	unsigned repeat = cfg->repeat ? cfg->repeat : 1;
+	int rc = 0;
+
+	memset(res, 0, sizeof(*res));
+	if (!e) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	e->cfg = cfg;
+	e->res = res;
+	e->tsc_khz = cfg->tsc_khz ? cfg->tsc_khz : DEFAULT_TSC_KHZ;
+	e->ndevs = cfg->ndevs;
+	memcpy(e->devs, cfg->devs, sizeof(e->devs));
+	e->host = (struct hv_host){ .ctx = e, .options = cfg->hv_options, .now = h_now, .tsc = h_tsc,
+				    .idle = h_idle, .trace = h_trace, .console = h_console, .phase = h_phase,
+				    .log = h_log };
+	calibrate(e);
+	e->perf_fd = open_instruction_counter();
+	res->hw_counter = e->perf_fd >= 0;
+	res->timer = "rdtscp (invariant TSC, serialized with lfence)";
+	res->tsc_ns_per_cycle = e->ns_per_cycle;
+	res->timer_overhead_ns = (double)e->overhead_cycles * e->ns_per_cycle;
+	res->digests_agree = true;
+	for (unsigned i = 0; i < VMX_EXIT_REASON_COUNT; i++)
+		res->reasons[i].repeat_avg = calloc(repeat, sizeof(double));
+	uint64_t w0 = mono_ns();
+	for (e->pass = 0; e->pass < repeat && rc == 0; e->pass++) {
+		uint64_t before[VMX_EXIT_REASON_COUNT];
+		for (unsigned i = 0; i < VMX_EXIT_REASON_COUNT; i++)
+			before[i] = res->reasons[i].nsamples;
+		rc = one_pass(e, err, errlen);
+		if (e->pass == 0)
+			res->digest = e->digest;
+		else if (e->digest != res->digest)
+			res->digests_agree = false;
+		for (unsigned i = 0; i < VMX_EXIT_REASON_COUNT; i++) {
+			struct replay_reason *rr = &res->reasons[i];
+			uint64_t sum = 0, n = rr->nsamples - before[i];
+			for (uint64_t k = before[i]; k < rr->nsamples; k++)
+				sum += rr->samples[k];
+			if (rr->repeat_avg)
+				rr->repeat_avg[e->pass] = n ? (double)sum / (double)n : 0;
+		}
+		free_all(e);
+	}
+	res->seconds = (double)(mono_ns() - w0) / 1e9;
+	if (e->perf_fd >= 0)
+		close(e->perf_fd);
+	free(e);
+	return rc;
+}
+
+void replay_result_free(struct replay_result *res)
+{
+	for (unsigned i = 0; i < VMX_EXIT_REASON_COUNT; i++) {
+		free(res->reasons[i].samples);
+		free(res->reasons[i].repeat_avg);
+	}
+	memset(res, 0, sizeof(*res));
+}
