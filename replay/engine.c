@@ -646,6 +646,17 @@ static enum fidelity infer_inputs(struct engine *e, struct vctx *c, const struct
 	case EXIT_REASON_HLT:
 		len = 1;
 		break;
+	/* Exits no instruction caused: nothing to advance over. */
+	case EXIT_REASON_INTERRUPT_WINDOW:
+	case EXIT_REASON_NMI_WINDOW:
+	case EXIT_REASON_TRIPLE_FAULT:
+	case EXIT_REASON_INIT_SIGNAL:
+	case EXIT_REASON_SIPI:
+	case EXIT_REASON_MONITOR_TRAP_FLAG:
+	case EXIT_REASON_PREEMPTION_TIMER:
+	case EXIT_REASON_TPR_BELOW_THRESHOLD:
+	case EXIT_REASON_EPT_MISCONFIG:
+		break;
 	default:
 		len = 2;
 		*defaulted |= IN_INSN_LEN;
