@@ -284,6 +284,12 @@ unsigned expect_check(FILE *out, const struct expect *e, const struct run_summar
 		snprintf(what, sizeof(what), "%s exits", vmx_exit_reason_name((uint32_t)e->exits[i].reason));
 		failed += check_range(out, what, &e->exits[i].r, s->reasons[e->exits[i].reason].count);
 	}
+	for (unsigned i = 0; i < e->nshare; i++) {
+		char what[80];
+		uint64_t pct = total ? (s->reasons[e->share[i].reason].count * 100 + total / 2) / total : 0;
+		snprintf(what, sizeof(what), "%s share of exits (%%)", vmx_exit_reason_name((uint32_t)e->share[i].reason));
+		failed += check_range(out, what, &e->share[i].r, pct);
+	}
 	failed += check_range(out, "total exits", &e->total_exits, total);
 	failed += check_range(out, "guest instructions", &e->guest_instructions, s->res.guest_insns);
 	failed += check_range(out, "predicted time (ns)", &e->predicted_ns, s->res.vtime);

@@ -456,6 +456,24 @@ static int expect_exits_pair(struct ctx *c, const char *key, node_t *k, node_t *
 	return get_range(c, v, "expect.exits", parse_count, &e->exits[e->nexits++].r);
 }
 
+static int expect_share_pair(struct ctx *c, const char *key, node_t *k, node_t *v, void *arg)
+{
+	struct expect *e = arg;
+	int r = vmx_exit_reason_by_name(key);
+
+	if (r < 0)
+		return fail(c, k, "'%s' is not an exit reason name (see vmxlab exit-reasons)", key);
+	if (e->nshare == EXPECT_MAX)
+		return fail(c, k, "too many exit_share expectations (max %d)", EXPECT_MAX);
+	e->share[e->nshare].reason = r;
+	if (get_range(c, v, "expect.exit_share", parse_count, &e->share[e->nshare].r))
+		return -1;
+	if (e->share[e->nshare].r.min > 100 || (e->share[e->nshare].r.max != UINT64_MAX && e->share[e->nshare].r.max > 100))
+		return fail(c, v, "expect.exit_share is a percentage of all exits, 0..100");
+	e->nshare++;
+	return 0;
+}
+
 static int expect_pair(struct ctx *c, const char *key, node_t *k, node_t *v, void *arg)
 {
 	struct expect *e = arg;
@@ -483,6 +501,8 @@ static int expect_pair(struct ctx *c, const char *key, node_t *k, node_t *v, voi
 	}
 	if (!strcmp(key, "exits"))
 		return each_pair(c, v, "expect.exits", expect_exits_pair, e);
+	if (!strcmp(key, "exit_share"))
+		return each_pair(c, v, "expect.exit_share", expect_share_pair, e);
 	if (!strcmp(key, "total_exits"))
 		return get_range(c, v, "expect.total_exits", parse_count, &e->total_exits);
 	if (!strcmp(key, "guest_instructions"))
@@ -492,7 +512,7 @@ static int expect_pair(struct ctx *c, const char *key, node_t *k, node_t *v, voi
 	if (!strcmp(key, "virtual_time"))
 		return get_range(c, v, "expect.virtual_time", parse_duration_ns, &e->virtual_ns);
 	return unknown(c, k, "expect", key,
-		       "status, output, exits, total_exits, guest_instructions, predicted_time, virtual_time");
+		       "status, output, exits, exit_share, total_exits, guest_instructions, predicted_time, virtual_time");
 }
 
 static int top_pair(struct ctx *c, const char *key, node_t *k, node_t *v, void *arg)

@@ -21,6 +21,8 @@ struct expect {
 	unsigned noutput;
 	struct { int reason; struct range_u64 r; } exits[EXPECT_MAX];
 	unsigned nexits;
+	struct { int reason; struct range_u64 r; } share[EXPECT_MAX]; /* percent of all exits */
+	unsigned nshare;
 	struct range_u64 total_exits;
 	struct range_u64 guest_instructions;
 	struct range_u64 predicted_ns;

@@ -54,9 +54,11 @@ else
 	bad "failed expectation: exit $rc"; cat "$tmp/out"
 fi
 sed 's/IO_INSTRUCTION: 7/IO_INSTRUCTION: 8/' tests/scenarios/t-io-hv.yaml >"$tmp/wrong2.yaml"
+printf '  exit_share: { VMCALL: { min: 50 } }\n' >>"$tmp/wrong2.yaml"
 "$V" run --quiet "$tmp/wrong2.yaml" >"$tmp/out" 2>&1
-if [ $? -eq 1 ] && grep -q "expectation failed: IO_INSTRUCTION exits is 7, expected 8..8" "$tmp/out"; then
-	ok "exit-count expectation"
+if [ $? -eq 1 ] && grep -q "expectation failed: IO_INSTRUCTION exits is 7, expected 8..8" "$tmp/out" &&
+	grep -q "expectation failed: VMCALL share of exits (%) is 22, expected at least 50" "$tmp/out"; then
+	ok "exit-count and exit-share expectations"
 else
 	bad "exit-count expectation"; cat "$tmp/out"
 fi
@@ -128,8 +130,8 @@ else
 	rc=$?
 	ms=$((($(date +%s%N) - start) / 1000000))
 	if [ $rc -eq 1 ] && [ $ms -lt 1000 ] && grep -q "killed by signal 9" "$tmp/out" && grep -q "pic" "$tmp/out" &&
-		[ -s "$tmp/k.trace" ]; then
-		ok "dead device model noticed in ${ms} ms"
+		"$V" summary "$tmp/k.trace" >"$tmp/sum" 2>&1 && grep -q "IO_INSTRUCTION" "$tmp/sum"; then
+		ok "dead device model noticed in ${ms} ms; the trace so far reads back"
 	else
 		bad "dead device model: exit $rc after ${ms} ms"; cat "$tmp/out"
 	fi

@@ -58,6 +58,7 @@ static void full_scenario_is_read(void **state)
 			      "limits:\n  instructions: 1e9\n  virtual_time: 2s\n"
 			      "record:\n  trace: out.trace\n  native_costs: yes\n"
 			      "expect:\n  status: 3\n  output: [a, \"b c\"]\n  exits: { IO_INSTRUCTION: { min: 5 }, HLT: 7 }\n"
+			      "  exit_share: { IO_INSTRUCTION: { min: 50, max: 90 } }\n"
 			      "  total_exits: { max: 100 }\n  predicted_time: { min: 1ms, max: 1s }\n"),
 			 0);
 	assert_string_equal(sc.name, "full");
@@ -94,6 +95,9 @@ static void full_scenario_is_read(void **state)
 	assert_int_equal(sc.expect.exits[1].r.min, 7);
 	assert_int_equal(sc.expect.exits[1].r.max, 7);
 	assert_int_equal(sc.expect.total_exits.max, 100);
+	assert_int_equal(sc.expect.nshare, 1);
+	assert_int_equal(sc.expect.share[0].r.min, 50);
+	assert_int_equal(sc.expect.share[0].r.max, 90);
 	assert_int_equal(sc.expect.predicted_ns.min, 1000000);
 }
 
@@ -125,6 +129,7 @@ static void mistakes_name_file_line_and_column(void **state)
 	assert_error_at("guest: { workload: timer }\nrecord:\n  native_costs: maybe\n", 3, 17, "not true or false");
 	assert_error_at("guest: { workload: timer }\nexpect:\n  exits: { HLT: { min: 9, max: 3 } }\n", 3, 17, "min is above max");
 	assert_error_at("guest: { workload: timer }\nexpect:\n  output: text\n", 3, 11, "must be a list");
+	assert_error_at("guest: { workload: timer }\nexpect:\n  exit_share: { HLT: 150 }\n", 3, 22, "percentage");
 	assert_error_at("guest:\n  image: /nonexistent.elf\n", 2, 10, "No such file");
 	assert_error_at("guest: { workload: ../x }\n", 1, 20, "not a workload name");
 	assert_error_at("name: x\n", 1, 1, "a workload or an image is required");
