@@ -159,7 +159,7 @@ $(BUILD)/bench/bench_ioreq: $(call obj,bench/bench_ioreq.c $(HV_SRC) $(DEV_SRC) 
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
 
-bench: all $(BUILD)/bench/bench_ioreq bench-sim bench-replay
+bench: all $(BUILD)/bench/bench_ioreq bench-sim bench-replay bench-trace
 	@$(BUILD)/bench/bench_ioreq $(BUILD)/vmxlab-dm
 
 # Replay speed through the reference handlers, on a generated trace of a
