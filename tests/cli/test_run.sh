@@ -110,6 +110,22 @@ done
 "$V" replay /nonexistent.trace >"$tmp/out" 2>&1
 if [ $? -eq 2 ] && grep -q "/nonexistent.trace" "$tmp/out"; then ok "replay of a missing file"; else bad "replay of a missing file"; fi
 
+# SIGINT/SIGTERM stop the run and leave a complete trace.
+for sig in INT TERM; do
+	"$V" run --quiet tests/scenarios/t-spin-dm.yaml --record "$tmp/s.trace" >"$tmp/out" 2>&1 &
+	pid=$!
+	sleep 0.5
+	kill -$sig $pid
+	wait $pid
+	rc=$?
+	if [ $rc -eq 1 ] && grep -q "interrupted" "$tmp/out" && "$V" summary "$tmp/s.trace" >"$tmp/sum" 2>&1 &&
+		grep -q "IO_INSTRUCTION" "$tmp/sum"; then
+		ok "SIG$sig ends the run with a valid trace"
+	else
+		bad "SIG$sig: exit $rc"; cat "$tmp/out" "$tmp/sum"
+	fi
+done
+
 # The device-model process dies mid-run: vmxlab ends within a second, names
 # the device and the request, and the trace written so far stays.
 "$V" run --quiet tests/scenarios/t-spin-dm.yaml --record "$tmp/k.trace" >"$tmp/out" 2>&1 &
