@@ -22,7 +22,7 @@ DEB_PACKAGES := build-essential g++ pkg-config curl ca-certificates xz-utils pat
 BOCHS_TARBALL := $(CACHE)/bochs_3.0+dfsg.orig.tar.xz
 BOCHS_SRC     := $(BUILD)/bochs/src
 
-.PHONY: all demo test bench bench-replay clean deps bochs-source
+.PHONY: all demo test bench bench-replay fuzz clean deps bochs-source
 .DEFAULT_GOAL := all
 # Keep intermediate objects so a second `make test` does no work.
 .SECONDARY:
@@ -171,6 +171,10 @@ $(REPLAY_BENCH_TRACE): $(BUILD)/bench/gen_trace
 bench-replay: all $(REPLAY_BENCH_TRACE)
 	@echo "replay of 1,000,000 exits through build/libvmxlab-hv.so:"
 	@$(BUILD)/vmxlab replay $(REPLAY_BENCH_TRACE) --quiet 2>/dev/null | grep 'exits/s'
+
+# Long fuzz campaigns, FUZZ_SECONDS each (default 180): the trace reader and
+# the handler build.
+fuzz: fuzz-trace fuzz-hv
 
 clean:
 	rm -rf $(BUILD)

@@ -85,3 +85,19 @@ fuzz-trace: $(BUILD)/fuzz/fuzz_trace
 	@cp -n tests/fuzz/seeds/* tests/fuzz/regress/* $(BUILD)/fuzz/corpus-trace/ 2>/dev/null || true
 	cd $(BUILD)/fuzz && ./fuzz_trace -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=1024 \
 	  -max_len=16384 -print_final_stats=1 corpus-trace
+
+# ---------------------------------------------------------------- fuzz the handlers
+# The reference handler build against hostile exits (tests/fuzz/fuzz_hv.c).
+FUZZ_HV_SRC := tests/fuzz/fuzz_hv.c $(HV_SRC) $(VMX_MODEL_SRC)
+
+$(BUILD)/fuzz/fuzz_hv: $(FUZZ_HV_SRC) $(wildcard include/vmxlab/*.h hv/*.h)
+	@mkdir -p $(@D)
+	@command -v $(FUZZ_CC) >/dev/null || { echo "vmxlab: fuzz-hv needs clang (apt-get install clang)" >&2; exit 1; }
+	$(FUZZ_CC) -std=c11 -g -O1 -Wall -Wextra -Werror -Iinclude -D_GNU_SOURCE \
+	  -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -o $@ $(FUZZ_HV_SRC) -lcapstone -lm
+
+fuzz-hv: $(BUILD)/fuzz/fuzz_hv
+	@mkdir -p $(BUILD)/fuzz/corpus-hv
+	@cp -n tests/fuzz/regress-hv/* $(BUILD)/fuzz/corpus-hv/ 2>/dev/null || true
+	cd $(BUILD)/fuzz && ./fuzz_hv -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=1024 \
+	  -max_len=4096 -print_final_stats=1 corpus-hv
