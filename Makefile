@@ -27,7 +27,7 @@ BOCHS_SRC     := $(BUILD)/bochs/src
 # Keep intermediate objects so a second `make test` does no work.
 .SECONDARY:
 
-all: $(BUILD)/vmxlab $(BUILD)/vmxlab-dm $(BUILD)/libvmxlab-hv.so $(GUEST_IMAGES)
+all: $(BUILD)/vmxlab $(BUILD)/vmxlab-dm $(BUILD)/libvmxlab-hv.so
 
 # ---------------------------------------------------------------- dependencies
 # One stamp: a later `make` checks nothing again.  Missing packages are
@@ -87,6 +87,10 @@ aobj = $(patsubst %.c,$(BUILD)/asan/%.o,$(1))
 include sim/sim.mk
 include $(wildcard replay/replay.mk)
 include $(wildcard guests/guests.mk)
+include $(wildcard devices/devices.mk)
+
+# The workloads are known only now that guests.mk is read.
+all: $(GUEST_IMAGES)
 
 $(BUILD)/obj/%.o: %.c | $(DEPS_STAMP)
 	@mkdir -p $(@D)
@@ -172,9 +176,9 @@ bench-replay: all $(REPLAY_BENCH_TRACE)
 	@echo "replay of 1,000,000 exits through build/libvmxlab-hv.so:"
 	@$(BUILD)/vmxlab replay $(REPLAY_BENCH_TRACE) --quiet 2>/dev/null | grep 'exits/s'
 
-# Long fuzz campaigns, FUZZ_SECONDS each (default 180): the trace reader and
-# the handler build.
-fuzz: fuzz-trace fuzz-hv
+# Long fuzz campaigns, FUZZ_SECONDS each (default 180): the trace reader, the
+# handler build, the IDE controller.
+fuzz: fuzz-trace fuzz-hv fuzz-ide
 
 clean:
 	rm -rf $(BUILD)

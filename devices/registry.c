@@ -3,15 +3,16 @@
 
 #include <vmxlab/platform.h>
 
-extern const struct vmx_dev_ops pic_dev_ops, pit_dev_ops, uart_dev_ops;
+extern const struct vmx_dev_ops pic_dev_ops, pit_dev_ops, uart_dev_ops, ide_dev_ops;
 
 static const struct vmx_dev_ops *const models[] = {
 	&pic_dev_ops,
 	&pit_dev_ops,
 	&uart_dev_ops,
+	&ide_dev_ops,
 };
 
-const char *const vmx_dev_names[] = { "pic", "pit", "uart", NULL };
+const char *const vmx_dev_names[] = { "pic", "pit", "uart", "ide", NULL };
 
 const struct vmx_dev_ops *vmx_dev_lookup(const char *name)
 {

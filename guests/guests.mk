@@ -3,7 +3,7 @@
 # checksums.  Included by the top-level Makefile, which provides BUILD and CC
 # (include it after they are set: the paths below are expanded at once).
 #
-#   make $(GUEST_IMAGES)   build/guests/timer.elf, build/guests/cpu.elf
+#   make $(GUEST_IMAGES)   build/guests/timer.elf, build/guests/cpu.elf, build/guests/disk.elf
 #   make guests-check      entry points, section placement, no SSE, checksums
 #
 # The guest flags are our own (not the top level's CFLAGS): no PIC, no red
@@ -14,7 +14,7 @@
 BUILD        ?= build
 GUEST_DIR    := $(BUILD)/guests
 GUEST_OBJDIR := $(GUEST_DIR)/obj
-GUEST_IMAGES := $(GUEST_DIR)/timer.elf $(GUEST_DIR)/cpu.elf
+GUEST_IMAGES := $(GUEST_DIR)/timer.elf $(GUEST_DIR)/cpu.elf $(GUEST_DIR)/disk.elf
 GUEST_REF    := $(GUEST_DIR)/guest-ref
 GUEST_LDS    := guests/rt/guest.ld
 
@@ -27,7 +27,7 @@ GUEST_LDFLAGS := -nostdlib -static -no-pie -Wl,-T,$(GUEST_LDS) -Wl,--build-id=no
 
 GUEST_RT_SRC  := $(sort $(wildcard guests/rt/*.c))
 GUEST_RT_ASM  := guests/rt/entry.S
-GUEST_KERNELS := guests/kernels/compile.c guests/kernels/cpu2k.c
+GUEST_KERNELS := guests/kernels/compile.c guests/kernels/cpu2k.c guests/kernels/build.c
 
 guest_obj = $(patsubst guests/%,$(GUEST_OBJDIR)/%.o,$(basename $(1)))
 
@@ -47,8 +47,11 @@ $(GUEST_DIR)/timer.elf: $(GUEST_RT_OBJ) $(call guest_obj,guests/timer.c guests/k
 $(GUEST_DIR)/cpu.elf: $(GUEST_RT_OBJ) $(call guest_obj,guests/cpu.c guests/kernels/cpu2k.c) $(GUEST_LDS)
 	$(CC) $(GUEST_LDFLAGS) -o $@ $(filter %.o,$^)
 
+$(GUEST_DIR)/disk.elf: $(GUEST_RT_OBJ) $(call guest_obj,guests/disk.c guests/kernels/build.c guests/kernels/compile.c) $(GUEST_LDS)
+	$(CC) $(GUEST_LDFLAGS) -o $@ $(filter %.o,$^)
+
 # The host reference: the same kernels, compiled for the host.
-$(GUEST_REF): guests/ref.c $(GUEST_KERNELS) guests/kernels/kernels.h
+$(GUEST_REF): guests/ref.c $(GUEST_KERNELS) guests/kernels/kernels.h guests/kernels/build.h
 	@mkdir -p $(@D)
 	$(CC) -std=c11 -O2 -g -Wall -Wextra -Werror -Iguests -o $@ guests/ref.c $(GUEST_KERNELS)
 

@@ -5,6 +5,9 @@
  *
  *   guest-ref timer W   ->  work=W checksum=0x...
  *   guest-ref cpu N     ->  iterations=N sieve=0x... ... checksum=0x...
+ *   guest-ref disk F,W,S,O  ->  files=F work=W src=S obj=O checksum=0x...
+ *                            (disk F alone: the guest's defaults W=8500 S=32 O=16)
+
  *
  * Each output is the exact substring of the guest's result line.
  */
@@ -13,11 +16,43 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kernels/build.h"
 #include "kernels/kernels.h"
+
+static int usage(void);
+
+/* The disk workload (guests/disk.c): sources generated, compiled, folded. */
+static int disk(const char *spec)
+{
+	unsigned long long v[4] = { 0, 8500, 32, 16 };
+	const char *p = spec;
+	static uint8_t src[128 * 512], obj[128 * 512];
+	uint32_t all = BUILD_SUM_INIT;
+
+	for (int i = 0; i < 4; i++) {
+		char *end;
+		if (!*p)
+			break;
+		v[i] = strtoull(p, &end, 0);
+		if (end == p || (*end && *end != ','))
+			return usage();
+		p = *end ? end + 1 : end;
+	}
+	if (*p || v[0] < 1 || v[0] > 64 || v[1] > 100000000 || v[2] < 1 || v[2] > 128 || v[3] < 1 ||
+	    v[3] > 128 || v[0] * v[3] > 1024)
+		return usage();
+	for (uint32_t i = 0; i < v[0]; i++) {
+		build_source(i, src, (uint32_t)v[2] * 512);
+		all = build_mix(all, build_compile(src, (uint32_t)v[2] * 512, i, (uint32_t)v[1], obj,
+						   (uint32_t)v[3] * 512));
+	}
+	printf("files=%llu work=%llu src=%llu obj=%llu checksum=0x%08" PRIx32 "\n", v[0], v[1], v[2], v[3], all);
+	return 0;
+}
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: guest-ref timer WORK_UNITS | guest-ref cpu ITERATIONS\n");
+	fprintf(stderr, "usage: guest-ref timer WORK_UNITS | guest-ref cpu ITERATIONS | guest-ref disk FILES[,WORK,SRC,OBJ]\n");
 	return 2;
 }
 
@@ -25,6 +60,8 @@ int main(int argc, char **argv)
 {
 	if (argc != 3)
 		return usage();
+	if (!strcmp(argv[1], "disk"))
+		return disk(argv[2]);
 	char *end;
 	unsigned long long n = strtoull(argv[2], &end, 0);
 	if (*end || !*argv[2])

@@ -1,0 +1,30 @@
+# devices/devices.mk - make rules of the device models' own (include it from
+# the top-level Makefile after BUILD is set, like guests/guests.mk).
+#
+#   make fuzz-ide [FUZZ_SECONDS=N]
+#
+# libFuzzer with ASan + UBSan on the IDE model's guest-facing interface
+# (tests/fuzz/fuzz_ide.c: port scripts, PRD tables in guest memory, time,
+# save/restore of a changed image).  The corpus starts from
+# tests/fuzz/ide-seeds and grows in $(BUILD)/fuzz/corpus-ide; a crash leaves
+# its input in $(BUILD)/fuzz/ (crash-*): fix the bug, then add the input to
+# tests/fuzz/ide-seeds/, which `make test` replays (tests/unit/test_ide.c
+# includes the harness).  Bounded: one job, FUZZ_SECONDS seconds.
+
+FUZZ_SECONDS ?= 180
+FUZZ_CC      ?= clang
+FUZZ_IDE_SRC := tests/fuzz/fuzz_ide.c devices/ide.c
+
+.PHONY: fuzz-ide
+
+$(BUILD)/fuzz/fuzz_ide: $(FUZZ_IDE_SRC) include/vmxlab/dev.h
+	@mkdir -p $(@D)
+	@command -v $(FUZZ_CC) >/dev/null || { echo "vmxlab: fuzz-ide needs clang (apt-get install clang)" >&2; exit 1; }
+	$(FUZZ_CC) -std=c11 -g -O1 -Wall -Wextra -Werror -Iinclude -D_GNU_SOURCE \
+	  -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -o $@ $(FUZZ_IDE_SRC)
+
+fuzz-ide: $(BUILD)/fuzz/fuzz_ide
+	@mkdir -p $(BUILD)/fuzz/corpus-ide
+	@cp -n tests/fuzz/ide-seeds/* $(BUILD)/fuzz/corpus-ide/ 2>/dev/null || true
+	cd $(BUILD)/fuzz && ./fuzz_ide -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 \
+	  -max_len=4096 -print_final_stats=1 corpus-ide
