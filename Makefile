@@ -17,7 +17,8 @@ LDLIBS  :=
 
 # Debian 12 packages.  Build tools first, then the libraries (docs/building.md).
 DEB_PACKAGES := build-essential g++ pkg-config curl ca-certificates xz-utils patch \
-                libcapstone-dev libyaml-dev zlib1g-dev libsdl2-dev libcmocka-dev
+                libcapstone-dev libyaml-dev zlib1g-dev libsdl2-dev libcmocka-dev \
+                xvfb libedit-dev gdb
 
 BOCHS_TARBALL := $(CACHE)/bochs_3.0+dfsg.orig.tar.xz
 BOCHS_SRC     := $(BUILD)/bochs/src
@@ -77,7 +78,10 @@ TEST_HELPERS  := $(filter-out tests/unit/test_%.c tests/unit/bad_abi_hv.c,$(sort
 UNIT_TESTS    := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(sort $(wildcard tests/unit/test_*.c)))
 # Parts with build rules of their own append test programs here.
 TEST_PROGRAMS := $(UNIT_TESTS)
-LIBS          := -lcapstone -lyaml -lz -lm -ldl
+LIBS          := -lcapstone -lyaml -lz -lm -ldl -ledit
+# SDL2 for `display: sdl` (cli/display.c only; the window test runs under Xvfb).
+SDL_CFLAGS    := $(shell pkg-config --cflags sdl2 2>/dev/null)
+LIBS          += $(shell pkg-config --libs sdl2 2>/dev/null)
 
 obj  = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 aobj = $(patsubst %.c,$(BUILD)/asan/%.o,$(1))
@@ -86,8 +90,11 @@ aobj = $(patsubst %.c,$(BUILD)/asan/%.o,$(1))
 # SIM_ASAN_LIB, BOCHS_LIB, SIM_LIBS), traces, guests.
 include sim/sim.mk
 include $(wildcard replay/replay.mk)
+include $(wildcard analysis/analysis.mk)
 include $(wildcard guests/guests.mk)
 include $(wildcard devices/devices.mk)
+include $(wildcard devices/ne2k.mk)
+include $(wildcard devices/vga.mk)
 
 # The workloads are known only now that guests.mk is read.
 all: $(GUEST_IMAGES)
@@ -103,6 +110,7 @@ $(BUILD)/asan/%.o: %.c | $(DEPS_STAMP)
 # A handler build exports only its table (hv.h); everything else is hidden
 # so that two builds can live in one process.
 $(BUILD)/obj/hv/%.o: CFLAGS += -fvisibility=hidden
+$(BUILD)/obj/cli/display.o $(BUILD)/asan/cli/display.o: CFLAGS += $(SDL_CFLAGS)
 
 $(BUILD)/libvmxmodel.a: $(call obj,$(VMX_MODEL_SRC))
 	@rm -f $@
@@ -177,8 +185,8 @@ bench-replay: all $(REPLAY_BENCH_TRACE)
 	@$(BUILD)/vmxlab replay $(REPLAY_BENCH_TRACE) --quiet 2>/dev/null | grep 'exits/s'
 
 # Long fuzz campaigns, FUZZ_SECONDS each (default 180): the trace reader, the
-# handler build, the IDE controller.
-fuzz: fuzz-trace fuzz-hv fuzz-ide
+# handler build and the guest-facing device models.
+fuzz: fuzz-trace fuzz-hv fuzz-ide fuzz-ne2k fuzz-vga
 
 clean:
 	rm -rf $(BUILD)

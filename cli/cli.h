@@ -29,6 +29,8 @@ void hv_unload(struct hv_build *b);
 int cmd_run(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
 int cmd_replay(int argc, char **argv);
+int cmd_debug(int argc, char **argv);
+int cmd_diff(int argc, char **argv);
 int cmd_vmcs_fields(int argc, char **argv);
 int cmd_exit_reasons(int argc, char **argv);
 int cmd_decode(int argc, char **argv);

@@ -10,6 +10,7 @@
 
 #include <vmxlab/replay.h>
 
+#include "../analysis/diff.h"
 #include "cli.h"
 #include "scenario.h"
 
@@ -102,17 +103,54 @@ static void print_report(FILE *out, const char *trace, const char *hvname, const
 		c->repeat > 1 ? (r->digests_agree ? " (every replay agrees)" : " (REPLAYS DISAGREE)") : "");
 }
 
+static void json_string(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+		if (ch == '"' || ch == '\\')
+			fprintf(f, "\\%c", ch);
+		else if (ch < 0x20)
+			fprintf(f, "\\u%04x", ch);
+		else
+			fputc(ch, f);
+	}
+	fputc('"', f);
+}
+
+/* Per-replay medians: a number, or null for a replay that kept no sample. */
+static void json_medians(FILE *f, const double *m, unsigned n)
+{
+	fprintf(f, "[");
+	for (unsigned k = 0; k < n; k++) {
+		if (m && !isnan(m[k]))
+			fprintf(f, "%s%.1f", k ? "," : "", m[k]);
+		else
+			fprintf(f, "%snull", k ? "," : "");
+	}
+	fprintf(f, "]");
+}
+
 static int write_json(const char *path, const char *trace, const char *hvname, const struct replay_config *c,
 		      struct replay_result *r, char *err, size_t errlen)
 {
+	uint64_t tsize = 0, thash = 0;
+	char terr[512];
+	bool have_id = diff_trace_identity(trace, &tsize, &thash, terr, sizeof(terr)) == 0;
 	FILE *f = fopen(path, "w");
 
 	if (!f) {
 		snprintf(err, errlen, "cannot write %s: %m", path);
 		return -1;
 	}
-	fprintf(f, "{\n  \"trace\": \"%s\",\n  \"handler\": \"%s\",\n  \"mode\": \"%s\",\n  \"repeat\": %u,\n", trace,
-		hvname, r->exact ? "exact" : "inferred", c->repeat);
+	fprintf(f, "{\n  \"trace\": ");
+	json_string(f, trace);
+	if (have_id)
+		fprintf(f, ",\n  \"trace_id\": {\"size\": %" PRIu64 ", \"fnv1a64_first_mib\": \"%016" PRIx64 "\"}", tsize,
+			thash);
+	fprintf(f, ",\n  \"handler\": ");
+	json_string(f, hvname);
+	fprintf(f, ",\n  \"mode\": \"%s\",\n  \"repeat\": %u,\n", r->exact ? "exact" : "inferred", c->repeat);
 	fprintf(f, "  \"timer\": \"%s\",\n  \"timer_overhead_ns\": %.2f,\n  \"exits\": %" PRIu64 ",\n", r->timer,
 		r->timer_overhead_ns, r->exits);
 	fprintf(f, "  \"domains\": [{\"domain\": %d, \"exit_reasons\": [", c->domain);
@@ -132,10 +170,27 @@ static int write_json(const char *path, const char *trace, const char *hvname, c
 		fprintf(f, "], \"repeat_avg_ns\": [");
 		for (unsigned k = 0; k < c->repeat; k++)
 			fprintf(f, "%s%.1f", k ? "," : "", rr->repeat_avg ? rr->repeat_avg[k] : 0.0);
-		fprintf(f, "]}");
+		fprintf(f, "], \"repeat_median_ns\": ");
+		json_medians(f, rr->repeat_median, c->repeat);
+		fprintf(f, "}");
 		first = false;
 	}
-	fprintf(f, "]}],\n  \"fidelity\": {");
+	fprintf(f, "]}],\n  \"sub_keys\": [");
+	for (unsigned i = 0; i < r->nsubkeys; i++) {
+		struct replay_subkey *sk = &r->subkeys[i];
+		uint64_t med, lo, hi;
+		median_ci(sk->samples, sk->nsamples, &med, &lo, &hi);
+		fprintf(f, "%s\n    {\"reason\": %u, \"name\": \"%s\", \"key\": ", i ? "," : "", sk->reason,
+			vmx_exit_reason_name(sk->reason));
+		json_string(f, sk->label);
+		fprintf(f, ", \"count\": %" PRIu64 ", \"handler_ns_median\": %" PRIu64 ", \"samples_ns\": [", sk->exits, med);
+		for (uint64_t k = 0; k < sk->nsamples; k++)
+			fprintf(f, "%s%" PRIu64, k ? "," : "", sk->samples[k]);
+		fprintf(f, "], \"repeat_median_ns\": ");
+		json_medians(f, sk->repeat_median, c->repeat);
+		fprintf(f, "}");
+	}
+	fprintf(f, "],\n  \"fidelity\": {");
 	first = true;
 	for (unsigned i = 0; i < VMX_EXIT_REASON_COUNT; i++) {
 		struct replay_reason *rr = &r->reasons[i];

@@ -1,7 +1,8 @@
 /*
  * The recording vCPU (inputs.h).  Reads pass through to the live vCPU and
  * are remembered the first time each field, register or memory range is read
- * in an exit; writes pass through untouched.  A handler that reads a value
+ * in an exit; writes pass through untouched (with the debugger's log on,
+ * every read and write is also logged in order).  A handler that reads a value
  * after writing it is replayed correctly too: replay sets the remembered
  * value before the handler runs, and the handler's own write comes first.
  */
@@ -31,6 +32,10 @@ struct input_rec {
 	unsigned nmem, capmem;
 	uint8_t *bytes;
 	size_t nbytes, capbytes;
+	/* the debugger's log (inputs.h) */
+	struct input_access *log;
+	unsigned nlog;
+	bool log_truncated;
 };
 
 static struct input_rec *of(struct vmx_vcpu *v)
@@ -38,11 +43,45 @@ static struct input_rec *of(struct vmx_vcpu *v)
 	return (struct input_rec *)v;
 }
 
+static struct input_access *log_add(struct input_rec *r, enum input_access_kind kind, uint32_t id)
+{
+	if (!r->log)
+		return NULL;
+	if (r->nlog == INPUT_LOG_MAX) {
+		r->log_truncated = true;
+		return NULL;
+	}
+	struct input_access *a = &r->log[r->nlog++];
+	memset(a, 0, sizeof(*a));
+	a->kind = (uint8_t)kind;
+	a->id = id;
+	return a;
+}
+
+static void log_mem(struct input_rec *r, enum input_access_kind kind, uint64_t gpa, const void *buf, size_t len,
+		    int rc)
+{
+	struct input_access *a = log_add(r, kind, 0);
+
+	if (!a)
+		return;
+	a->gpa = gpa;
+	a->len = (uint32_t)len;
+	a->rc = rc;
+	if (rc == 0)
+		memcpy(a->bytes, buf, len < INPUT_ACC_BYTES ? len : INPUT_ACC_BYTES);
+}
+
 static int r_vmread(struct vmx_vcpu *v, uint32_t field, uint64_t *val)
 {
 	struct input_rec *r = of(v);
 	int rc = r->live->ops->vmread(r->live, field, val);
+	struct input_access *a = log_add(r, INPUT_ACC_VMREAD, field);
 
+	if (a) {
+		a->rc = rc;
+		a->val = rc == VMXERR_NONE ? *val : 0;
+	}
 	if (rc != VMXERR_NONE)
 		return rc;
 	for (unsigned i = 0; i < r->nfields; i++)
@@ -57,14 +96,29 @@ static int r_vmread(struct vmx_vcpu *v, uint32_t field, uint64_t *val)
 
 static int r_vmwrite(struct vmx_vcpu *v, uint32_t field, uint64_t val)
 {
-	return of(v)->live->ops->vmwrite(of(v)->live, field, val);
+	struct input_rec *r = of(v);
+	uint64_t old = 0;
+
+	if (r->log && r->live->ops->vmread(r->live, field, &old) != VMXERR_NONE)
+		old = 0;
+	int rc = r->live->ops->vmwrite(r->live, field, val);
+	struct input_access *a = log_add(r, INPUT_ACC_VMWRITE, field);
+	if (a) {
+		a->rc = rc;
+		a->old = old;
+		a->val = val;
+	}
+	return rc;
 }
 
 static uint64_t r_gpr_read(struct vmx_vcpu *v, enum vmx_gpr g)
 {
 	struct input_rec *r = of(v);
 	uint64_t x = r->live->ops->gpr_read(r->live, g);
+	struct input_access *a = log_add(r, INPUT_ACC_REG_READ, (uint32_t)g);
 
+	if (a)
+		a->val = x;
 	if ((unsigned)g < VREG_COUNT && !(r->regs_seen & (1u << g))) {
 		r->regs_seen |= 1u << g;
 		r->reg_val[g] = x;
@@ -74,7 +128,15 @@ static uint64_t r_gpr_read(struct vmx_vcpu *v, enum vmx_gpr g)
 
 static void r_gpr_write(struct vmx_vcpu *v, enum vmx_gpr g, uint64_t val)
 {
-	of(v)->live->ops->gpr_write(of(v)->live, g, val);
+	struct input_rec *r = of(v);
+	uint64_t old = r->log ? r->live->ops->gpr_read(r->live, g) : 0;
+	struct input_access *a = log_add(r, INPUT_ACC_REG_WRITE, (uint32_t)g);
+
+	if (a) {
+		a->old = old;
+		a->val = val;
+	}
+	r->live->ops->gpr_write(r->live, g, val);
 }
 
 /* buf NULL: the read failed (not RAM). */
@@ -118,12 +180,17 @@ static int r_gpa_read(struct vmx_vcpu *v, uint64_t gpa, void *buf, size_t len)
 	int rc = r->live->ops->gpa_read(r->live, gpa, buf, len);
 
 	remember_mem(r, gpa, rc == 0 ? buf : NULL, len);
+	log_mem(r, INPUT_ACC_MEM_READ, gpa, buf, len, rc);
 	return rc;
 }
 
 static int r_gpa_write(struct vmx_vcpu *v, uint64_t gpa, const void *buf, size_t len)
 {
-	return of(v)->live->ops->gpa_write(of(v)->live, gpa, buf, len);
+	struct input_rec *r = of(v);
+	int rc = r->live->ops->gpa_write(r->live, gpa, buf, len);
+
+	log_mem(r, INPUT_ACC_MEM_WRITE, gpa, buf, len, rc);
+	return rc;
 }
 
 static const struct vmx_vcpu_ops rec_ops = {
@@ -149,6 +216,7 @@ void input_rec_free(struct input_rec *r)
 		return;
 	free(r->mem);
 	free(r->bytes);
+	free(r->log);
 	free(r);
 }
 
@@ -163,6 +231,35 @@ void input_rec_begin(struct input_rec *r)
 	r->regs_seen = 0;
 	r->nmem = 0;
 	r->nbytes = 0;
+	r->nlog = 0;
+	r->log_truncated = false;
+}
+
+int input_rec_set_log(struct input_rec *r, bool on)
+{
+	if (!on) {
+		free(r->log);
+		r->log = NULL;
+	} else if (!r->log && !(r->log = calloc(INPUT_LOG_MAX, sizeof(*r->log)))) {
+		return -1;
+	}
+	r->nlog = 0;
+	r->log_truncated = false;
+	return 0;
+}
+
+const struct input_access *input_rec_log(const struct input_rec *r, unsigned *n, bool *truncated)
+{
+	*n = r->nlog;
+	if (truncated)
+		*truncated = r->log_truncated;
+	return r->log;
+}
+
+void input_rec_retarget(struct input_rec *r, struct vmx_vcpu *live)
+{
+	r->live = live;
+	r->vcpu.id = live->id;
 }
 
 /* Triples (id, lo, hi), two per record. */

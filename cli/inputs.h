@@ -7,6 +7,8 @@
 #ifndef VMXLAB_CLI_INPUTS_H
 #define VMXLAB_CLI_INPUTS_H
 
+#include <stdbool.h>
+
 #include <vmxlab/vcpu.h>
 
 struct input_rec;
@@ -23,5 +25,34 @@ void input_rec_begin(struct input_rec *r);
 /* The reads of this exit, as TRC_VMXLAB_VMCS_READ / REG_READ / MEM_READ
  * records, each value once (the first read of it). */
 void input_rec_emit(struct input_rec *r, input_put_fn put, void *ctx);
+
+/*
+ * For `vmxlab debug`: with the log on, every access of the exit is also kept
+ * in order - reads and writes of VMCS fields, registers and guest memory,
+ * failed ones too - with the value before each write (read from the wrapped
+ * vCPU directly, so the reads for the trace are not disturbed).
+ * input_rec_begin empties the log.
+ */
+enum input_access_kind {
+	INPUT_ACC_VMREAD, INPUT_ACC_VMWRITE, INPUT_ACC_REG_READ, INPUT_ACC_REG_WRITE,
+	INPUT_ACC_MEM_READ, INPUT_ACC_MEM_WRITE,
+};
+#define INPUT_ACC_BYTES 16
+struct input_access {
+	uint8_t kind;            /* enum input_access_kind */
+	int rc;                  /* VMREAD/VMWRITE error, or -1 for a failed memory access */
+	uint32_t id;             /* VMCS encoding or enum vmx_gpr */
+	uint64_t gpa;            /* memory */
+	uint32_t len;            /* memory: bytes accessed */
+	uint64_t old, val;       /* the value before a write; the value read or written */
+	uint8_t bytes[INPUT_ACC_BYTES]; /* memory: the first bytes read or written */
+};
+#define INPUT_LOG_MAX 512
+/* -1 when out of memory. */
+int input_rec_set_log(struct input_rec *r, bool on);
+/* The accesses of the exit so far; *truncated if there were more than INPUT_LOG_MAX. */
+const struct input_access *input_rec_log(const struct input_rec *r, unsigned *n, bool *truncated);
+/* Wrap another vCPU from now on (the replay debugger: one per traced vCPU). */
+void input_rec_retarget(struct input_rec *r, struct vmx_vcpu *live);
 
 #endif

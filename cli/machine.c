@@ -17,14 +17,18 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <vmxlab/ioreq.h>
 #include <vmxlab/trace.h>
+#include <vmxlab/vga.h>
 
 #include "cli.h"
 #include "inputs.h"
+#include "display.h"
 #include "machine.h"
+#include "png.h"
 
 /* The host vector of the external interrupt that kicks a running guest out
  * when one of its devices raised an interrupt (Xen's LOCAL_TIMER is 0xf9). */
@@ -62,7 +66,26 @@ struct machine {
 	uint32_t rng;
 	volatile sig_atomic_t interrupted;
 	char failure[512];              /* a device-model failure, for the result */
+	struct machine_dbg *dbg;        /* vmxlab debug (machine_debug_begin), else NULL */
+	/* Guest-physical ranges mapped onto memory shared with a device
+	 * (vmx_platform.map_shared: VGA video memory), see machine_map_shared. */
+	struct machine_shared { uint64_t gpa, len; void *host; } shared[4];
+	unsigned nshared;
+	int shot_timer;                 /* timed screenshots (cfg.screenshots), or -1 */
+	bool shot_done[MACHINE_MAX_SCREENSHOTS];
+	struct display *display;        /* display: sdl, else NULL */
+	int disp_timer;
+	uint64_t disp_wall_ns, disp_exits, disp_vtime;
 };
+
+static void shot_timer_fired(void *ctx, vtime_t now);
+static void shot_arm(struct machine *m);
+static int display_start(struct machine *m, char *err, size_t errlen);
+static void display_stop(struct machine *m);
+
+/* The debugger's view of an exit's handler (the debugging section below). */
+static void dbg_note_record(struct machine *m, uint32_t ev, const uint32_t *w, unsigned n);
+static void dbg_note_ioreq(struct machine *m, const struct vmx_dev *dev, const struct vmx_ioreq *req, int rc);
 
 /* ------------------------------------------------------------ defaults */
 
@@ -242,10 +265,15 @@ static int host_ioreq(void *ctx, struct vmx_dev *dev, struct vmx_ioreq *req)
 
 	if (req->type == IOREQ_INTR_PENDING) {
 		req->data = (uint64_t)(int64_t)m->dm_pic_pending;
+		if (m->dbg)
+			dbg_note_ioreq(m, dev, req, 0);
 		return 0;
 	}
 	m->charge += m->cfg.cost.dm_roundtrip_ns;
-	return dm_request(m, DM_OP_IO, m->dm_index[dev->index], req);
+	int rc = dm_request(m, DM_OP_IO, m->dm_index[dev->index], req);
+	if (m->dbg)
+		dbg_note_ioreq(m, dev, req, rc);
+	return rc;
 }
 
 static vtime_t host_now(void *ctx)
@@ -319,6 +347,8 @@ static void host_trace(void *ctx, uint32_t ev, const uint32_t *w, unsigned n)
 	vtime_t at = sim_now(m->sim) + (ev == TRC_HVM_VMENTRY ? m->charge : 0);
 
 	count_record(m, ev, w, n);
+	if (m->dbg)
+		dbg_note_record(m, ev, w, n);
 	if (!m->trace)
 		return;
 	if (!m->in_exit || !m->inputs) {
@@ -395,6 +425,42 @@ static void host_log(void *ctx, int level, const char *fmt, va_list ap)
 
 /* ------------------------------------------------------------ setup */
 
+/* vmx_platform.map_shared for devices placed hv: a memfd-backed buffer
+ * (so it could be handed to another process) mapped into the guest at
+ * [gpa, gpa+len) with sim_map_shared - no exits.  add_devices then leaves
+ * that window out of MMIO emulation. */
+static void *machine_map_shared(void *ctx, uint64_t gpa, uint64_t len)
+{
+	struct machine *m = ctx;
+
+	if (m->nshared == sizeof(m->shared) / sizeof(m->shared[0]) || !len)
+		return NULL;
+	int fd = memfd_create("vmxlab-shared-vram", MFD_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	void *host = MAP_FAILED;
+	if (ftruncate(fd, (off_t)len) == 0)
+		host = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	close(fd);
+	if (host == MAP_FAILED)
+		return NULL;
+	if (sim_map_shared(m->sim, gpa, len, host)) {
+		mlog(m, 1, "cannot share 0x%" PRIx64 "+0x%" PRIx64 " with a device: %s", gpa, len, sim_error(m->sim));
+		munmap(host, len);
+		return NULL;
+	}
+	m->shared[m->nshared++] = (struct machine_shared){ gpa, len, host };
+	return host;
+}
+
+static bool shared_mapped(const struct machine *m, uint64_t gpa, uint64_t len)
+{
+	for (unsigned i = 0; i < m->nshared; i++)
+		if (m->shared[i].gpa == gpa && m->shared[i].len == len)
+			return true;
+	return false;
+}
+
 static int add_devices(struct machine *m, char *err, size_t errlen)
 {
 	const char *dm_specs[PLATFORM_MAX_DEVS];
@@ -420,7 +486,8 @@ static int add_devices(struct machine *m, char *err, size_t errlen)
 				m->pic_in_dm = true;
 		}
 		for (unsigned r = 0; r < ops->nranges; r++)
-			if (ops->ranges[r].mmio && sim_map_mmio(m->sim, ops->ranges[r].base, ops->ranges[r].len)) {
+			if (ops->ranges[r].mmio && !shared_mapped(m, ops->ranges[r].base, ops->ranges[r].len) &&
+			    sim_map_mmio(m->sim, ops->ranges[r].base, ops->ranges[r].len)) {
 				snprintf(err, errlen, "device %s: cannot leave 0x%" PRIx64 "+0x%" PRIx64 " out of EPT: %s",
 					 d->name, ops->ranges[r].base, ops->ranges[r].len, sim_error(m->sim));
 				return -1;
@@ -468,7 +535,8 @@ struct machine *machine_create(const struct machine_config *cfg, char *err, size
 	uint64_t ram_size;
 	uint8_t *ram = sim_ram(m->sim, &ram_size);
 	struct platform_config pc = { .ctx = m, .ram = ram, .ram_size = ram_size, .console = console_out,
-				      .log = dev_log, .irq_out = irq_to_dm, .charge = charge_vcpu };
+				      .log = dev_log, .irq_out = irq_to_dm, .charge = charge_vcpu,
+				      .map_shared = machine_map_shared };
 	m->plat = platform_new(&pc);
 	m->dev_timer = sim_timer_new(m->sim, dev_timer_fired, m);
 	m->dm_timer = sim_timer_new(m->sim, dm_timer_fired, m);
@@ -478,6 +546,15 @@ struct machine *machine_create(const struct machine_config *cfg, char *err, size
 	}
 	if (add_devices(m, err, errlen))
 		goto fail;
+	if (cfg->display_sdl && display_start(m, err, errlen))
+		goto fail;
+	m->shot_timer = -1;
+	for (unsigned i = 0; i < cfg->nscreenshots; i++)
+		if (cfg->screenshots[i].at != VTIME_NEVER) {
+			if (m->shot_timer < 0)
+				m->shot_timer = sim_timer_new(m->sim, shot_timer_fired, m);
+			shot_arm(m);
+		}
 	if (sim_load_image(m->sim, cfg->image, cfg->load_addr)) {
 		snprintf(err, errlen, "%s", sim_error(m->sim));
 		goto fail;
@@ -544,12 +621,16 @@ void machine_destroy(struct machine *m)
 		trc_writer_close(m->trace, NULL, 0);
 	input_rec_free(m->inputs);
 	free(m->held);
+	free(m->dbg);
 	if (m->hv)
 		m->hvb.hv->fini(m->hv);
 	hv_unload(&m->hvb);
 	dm_close(m->dm);
+	display_stop(m);
 	platform_free(m->plat);
 	sim_destroy(m->sim);
+	for (unsigned i = 0; i < m->nshared; i++)
+		munmap(m->shared[i].host, m->shared[i].len);
 	free(m->stats);
 	free(m->ports);
 	free(m);
@@ -666,6 +747,8 @@ static void digest_devices(struct machine *m)
 	}
 }
 
+static void run_end(struct machine *m, struct machine_result *r);
+
 int machine_run(struct machine *m, struct machine_result *r)
 {
 	memset(r, 0, sizeof(*r));
@@ -703,6 +786,14 @@ int machine_run(struct machine *m, struct machine_result *r)
 		r->end = st == SIM_STOP_IDLE ? END_GUEST_DEAD : END_ERROR;
 		break;
 	}
+	run_end(m, r);
+	return r->end == END_GUEST_EXIT || r->end == END_LIMIT ? 0 : -1;
+}
+
+/* The end of a run, machine_run's or the debugger's: devices brought up to
+ * the end time, the digest, the counters, the trace closed. */
+static void run_end(struct machine *m, struct machine_result *r)
+{
 	platform_run_until(m->plat, sim_now(m->sim));
 	digest_devices(m);
 	r->guest_insns = sim_instructions(m->sim);
@@ -718,7 +809,6 @@ int machine_run(struct machine *m, struct machine_result *r)
 			mlog(m, 0, "trace %s: %s", m->cfg.trace_path, err);
 		m->trace = NULL;
 	}
-	return r->end == END_GUEST_EXIT || r->end == END_LIMIT ? 0 : -1;
 }
 
 void machine_interrupt(struct machine *m)
@@ -777,4 +867,307 @@ int machine_dump_device(struct machine *m, const char *name, FILE *out)
 		return -1;
 	fputs(dm_page(m->dm)->dump, out);
 	return 0;
+}
+
+/* ------------------------------------------------------------ debugging
+ *
+ * vmxlab debug (machine.h): the loop of machine_run cut at two places, before
+ * and after the handler of each exit.  The handler always sees the recording
+ * vCPU here, with its access log on; a run with a trace sees it anyway.
+ */
+
+struct machine_dbg {
+	struct machine_exit_log *log;   /* during machine_handle_exit */
+	bool pending;                   /* at an exit whose handler has not run */
+	bool ended;
+	struct machine_result result;
+};
+
+static void dbg_note_record(struct machine *m, uint32_t ev, const uint32_t *w, unsigned n)
+{
+	struct machine_exit_log *l = m->dbg->log;
+
+	if (!l || l->nrec == MACHINE_LOG_RECORDS)
+		return;
+	l->rec[l->nrec].event = ev;
+	l->rec[l->nrec].n = n < 7 ? n : 7;
+	memcpy(l->rec[l->nrec].w, w, l->rec[l->nrec].n * sizeof(uint32_t));
+	l->nrec++;
+}
+
+static void dbg_note_ioreq(struct machine *m, const struct vmx_dev *dev, const struct vmx_ioreq *req, int rc)
+{
+	struct machine_exit_log *l = m->dbg->log;
+
+	if (!l || l->nio == MACHINE_LOG_IOREQS)
+		return;
+	snprintf(l->io[l->nio].dev, sizeof(l->io[0].dev), "%s", dev ? dev->ops->name : "?");
+	l->io[l->nio].req = *req;
+	l->io[l->nio].rc = rc;
+	l->nio++;
+}
+
+int machine_debug_begin(struct machine *m)
+{
+	if (m->dbg)
+		return 0;
+	m->dbg = calloc(1, sizeof(*m->dbg));
+	if (!m->dbg)
+		return -1;
+	m->dbg->result.end = END_ERROR;
+	if (!m->inputs && !(m->inputs = input_rec_new(m->vcpu)))
+		return -1;
+	return input_rec_set_log(m->inputs, true);
+}
+
+static void dbg_end(struct machine *m)
+{
+	run_end(m, &m->dbg->result);
+	m->dbg->ended = true;
+	m->dbg->pending = false;
+}
+
+static void dbg_fail(struct machine *m, enum machine_end end, const char *msg)
+{
+	m->dbg->result.end = end;
+	snprintf(m->dbg->result.message, sizeof(m->dbg->result.message), "%s", msg);
+	dbg_end(m);
+}
+
+enum machine_stop machine_resume(struct machine *m, bool step)
+{
+	struct machine_dbg *d = m->dbg;
+	char msg[1200];
+
+	if (d->ended)
+		return MACHINE_ENDED;
+	if (d->pending)
+		return MACHINE_AT_EXIT;
+	enum sim_stop st = step ? sim_step(m->sim) : sim_run(m->sim);
+	if (m->failure[0]) {
+		dbg_fail(m, END_ERROR, m->failure);
+		return MACHINE_ENDED;
+	}
+	switch (st) {
+	case SIM_STOP_EXIT:
+		d->pending = true;
+		return MACHINE_AT_EXIT;
+	case SIM_STOP_STEP:
+		return MACHINE_STEPPED;
+	case SIM_STOP_REQUEST:
+		if (!m->interrupted)
+			return MACHINE_STOPPED;
+		dbg_fail(m, END_INTERRUPTED, "interrupted");
+		return MACHINE_ENDED;
+	case SIM_STOP_BUDGET:
+		dbg_fail(m, END_LIMIT, "instruction limit reached");
+		return MACHINE_ENDED;
+	default:
+		snprintf(msg, sizeof(msg), "simulator stopped (%s): %s", sim_stop_name(st), sim_error(m->sim));
+		dbg_fail(m, st == SIM_STOP_IDLE ? END_GUEST_DEAD : END_ERROR, msg);
+		return MACHINE_ENDED;
+	}
+}
+
+int machine_handle_exit(struct machine *m, struct machine_exit_log *log)
+{
+	struct machine_dbg *d = m->dbg;
+
+	if (!d->pending)
+		return -1;
+	d->pending = false;
+	memset(log, 0, sizeof(*log));
+	d->log = log;
+	vtime_t t0 = sim_now(m->sim);
+	enum hv_verdict v = one_exit(m, &d->result);
+	d->log = NULL;
+	log->verdict = v;
+	log->modelled_ns = sim_now(m->sim) - t0;
+	log->acc = input_rec_log(m->inputs, &log->nacc, &log->acc_truncated);
+	if (v != HV_RESUME) {
+		snprintf(log->message, sizeof(log->message), "%s", d->result.message);
+		dbg_end(m);
+		return 0;
+	}
+	if (m->cfg.max_vtime && sim_now(m->sim) >= m->cfg.max_vtime) {
+		dbg_fail(m, END_LIMIT, "virtual-time limit reached");
+		return 0;
+	}
+	return 1;
+}
+
+void machine_request_stop(struct machine *m)
+{
+	sim_request_stop(m->sim);
+}
+
+bool machine_exit_pending(const struct machine *m)
+{
+	return m->dbg && m->dbg->pending;
+}
+
+const struct machine_result *machine_debug_result(const struct machine *m)
+{
+	return m->dbg && m->dbg->ended ? &m->dbg->result : NULL;
+}
+
+struct vmx_vcpu *machine_vcpu(struct machine *m)
+{
+	return m->vcpu;
+}
+
+const char *machine_hv_name(const struct machine *m)
+{
+	return m->hvb.hv && m->hvb.hv->name ? m->hvb.hv->name : "?";
+}
+
+unsigned machine_ndevs(const struct machine *m)
+{
+	return platform_ndevs(m->plat);
+}
+
+const struct vmx_dev *machine_device(const struct machine *m, unsigned i)
+{
+	return i < platform_ndevs(m->plat) ? platform_dev(m->plat, i) : NULL;
+}
+
+/* ------------------------------------------------------------ screenshots */
+
+int machine_screenshot(struct machine *m, const char *path, char *err, size_t errlen)
+{
+	struct vmx_dev *d = platform_find(m->plat, "vga");
+
+	if (!d) {
+		snprintf(err, errlen, "screenshot %s: the machine has no vga device", path);
+		return -1;
+	}
+	if (!d->state) {
+		snprintf(err, errlen, "screenshot %s: the vga model runs in vmxlab-dm (placement dm); "
+			 "screenshots need placement hv", path);
+		return -1;
+	}
+	size_t max = (size_t)VGA_MAX_XRES * VGA_MAX_YRES;
+	uint32_t *px = malloc(max * sizeof(*px));
+	unsigned w, h;
+	int rc = -1;
+	if (!px)
+		snprintf(err, errlen, "screenshot %s: out of memory", path);
+	else if (vga_render(d->state, px, max, &w, &h))
+		snprintf(err, errlen, "screenshot %s: the screen does not fit", path);
+	else
+		rc = png_write_rgb32(path, px, w, h, err, errlen);
+	free(px);
+	return rc;
+}
+
+/* Take the screenshots due at `now`, arm the timer for the next one.
+ * Screenshots do not touch the guest, so they do not change the run. */
+static void shot_timer_fired(void *ctx, vtime_t now)
+{
+	struct machine *m = ctx;
+	char err[1200];
+
+	for (unsigned i = 0; i < m->cfg.nscreenshots; i++) {
+		const struct machine_screenshot *s = &m->cfg.screenshots[i];
+		if (s->at != VTIME_NEVER && !m->shot_done[i] && s->at <= now) {
+			m->shot_done[i] = true;
+			if (machine_screenshot(m, s->path, err, sizeof(err)))
+				mlog(m, 1, "%s", err);
+		}
+	}
+	shot_arm(m);
+}
+
+static void shot_arm(struct machine *m)
+{
+	vtime_t next = VTIME_NEVER;
+
+	for (unsigned i = 0; i < m->cfg.nscreenshots; i++)
+		if (!m->shot_done[i] && m->cfg.screenshots[i].at < next)
+			next = m->cfg.screenshots[i].at;
+	if (m->shot_timer >= 0 && next != VTIME_NEVER)
+		sim_timer_arm(m->sim, m->shot_timer, next);
+}
+
+/* ------------------------------------------------------------ display: sdl */
+
+#define DISPLAY_POLL_NS 1000000ull      /* look at the wall clock every virtual ms */
+#define DISPLAY_FRAME_NS 40000000ull    /* and redraw the window at most 25 times a second */
+
+static uint64_t wall_ns(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
+
+static void display_refresh(struct machine *m, vtime_t now)
+{
+	struct vmx_dev *d = platform_find(m->plat, "vga");
+	static uint32_t px[VGA_MAX_XRES * VGA_MAX_YRES];
+	unsigned w, h;
+	uint64_t exits = 0;
+	char title[256];
+
+	if (!d || !d->state || vga_render(d->state, px, sizeof(px) / sizeof(px[0]), &w, &h))
+		return;
+	display_show(m->display, px, w, h);
+	for (unsigned i = 0; i < VMX_EXIT_REASON_COUNT; i++)
+		exits += m->stats[i].count;
+	uint64_t wall = wall_ns();
+	double dv = (double)(now - m->disp_vtime) / 1e9, dw = (double)(wall - m->disp_wall_ns) / 1e9;
+	snprintf(title, sizeof(title), "%s - %.0f exits/s virtual, %.0f exits/s host - %ux%u",
+		 m->cfg.display_title[0] ? m->cfg.display_title : "vmxlab", dv > 0 ? (double)(exits - m->disp_exits) / dv : 0.0,
+		 dw > 0 ? (double)(exits - m->disp_exits) / dw : 0.0, w, h);
+	display_title(m->display, title);
+	m->disp_exits = exits;
+	m->disp_vtime = now;
+	m->disp_wall_ns = wall;
+}
+
+/* The window is redrawn on wall-clock time (what a person watches), polled
+ * from a virtual-time timer that does not touch the guest. */
+static void disp_timer_fired(void *ctx, vtime_t now)
+{
+	struct machine *m = ctx;
+
+	if (wall_ns() - m->disp_wall_ns >= DISPLAY_FRAME_NS)
+		display_refresh(m, now);
+	sim_timer_arm(m->sim, m->disp_timer, now + DISPLAY_POLL_NS);
+}
+
+static int display_start(struct machine *m, char *err, size_t errlen)
+{
+	struct vmx_dev *d = platform_find(m->plat, "vga");
+
+	if (!d || !d->state) {
+		snprintf(err, errlen, "display: sdl needs the vga device placed hv");
+		return -1;
+	}
+	m->display = display_open(m->cfg.display_title[0] ? m->cfg.display_title : "vmxlab", err, errlen);
+	if (!m->display)
+		return -1;
+	m->disp_timer = sim_timer_new(m->sim, disp_timer_fired, m);
+	if (m->disp_timer < 0) {
+		snprintf(err, errlen, "display: no timer");
+		return -1;
+	}
+	m->disp_wall_ns = wall_ns();
+	sim_timer_arm(m->sim, m->disp_timer, DISPLAY_POLL_NS);
+	return 0;
+}
+
+/* The last frame, then (for tests) the window's own pixels as a PNG file
+ * when VMXLAB_DISPLAY_SNAPSHOT names one. */
+static void display_stop(struct machine *m)
+{
+	if (!m->display)
+		return;
+	display_refresh(m, sim_now(m->sim));
+	const char *snap = getenv("VMXLAB_DISPLAY_SNAPSHOT");
+	char err[512];
+	if (snap && *snap && display_snapshot(m->display, snap, err, sizeof(err)))
+		fprintf(stderr, "vmxlab: %s\n", err);
+	display_close(m->display);
+	m->display = NULL;
 }

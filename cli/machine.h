@@ -49,6 +49,15 @@ struct machine_config {
 	uint64_t max_insns;            /* 0 = no limit */
 	vtime_t max_vtime;             /* 0 = no limit */
 	FILE *console;                 /* guest console output; NULL = discard */
+	/* PNG screenshots of the VGA screen (placement hv): at a virtual time,
+	 * or at the end of the run (at == VTIME_NEVER; cmd_run takes those). */
+#define MACHINE_MAX_SCREENSHOTS 8
+	struct machine_screenshot { vtime_t at; char path[1024]; } screenshots[MACHINE_MAX_SCREENSHOTS];
+	unsigned nscreenshots;
+	/* `display: sdl`: show the VGA screen in an SDL2 window while running
+	 * (the vga model placed hv); false: headless. */
+	bool display_sdl;
+	char display_title[128];
 };
 void machine_config_defaults(struct machine_config *c);
 
@@ -104,7 +113,67 @@ const struct port_stats *machine_mmio_stats(const struct machine *m, unsigned de
 struct sim_machine *machine_sim(struct machine *m);
 /* Write a device's state dump; -1 if there is no such device. */
 int machine_dump_device(struct machine *m, const char *name, FILE *out);
+/* Write the VGA model's current screen as a PNG file.  The model must be
+ * instantiated here (placement hv).  0, or -1 with the reason in err. */
+int machine_screenshot(struct machine *m, const char *path, char *err, size_t errlen);
 /* Ask a running machine to stop (signal-safe). */
 void machine_interrupt(struct machine *m);
+
+/*
+ * Debugging (`vmxlab debug`): the run loop of machine_run in steps.  A run
+ * driven by these makes the same handler calls as machine_run, with the
+ * same trace and digest; machine_run itself does not use them.
+ *
+ *   machine_debug_begin      once, before the first resume
+ *   machine_resume           run the guest to its next VM exit (or one
+ *                            instruction): stops before the exit's handler
+ *   machine_handle_exit      run the handler of that exit; the log says what
+ *                            it did (the recording vCPU of inputs.h)
+ *   machine_request_stop     from a signal handler: the guest stops at the
+ *                            next instruction (MACHINE_STOPPED), the run goes on
+ */
+enum machine_stop {
+	MACHINE_AT_EXIT,     /* at a VM exit; its handler has not run yet */
+	MACHINE_STEPPED,     /* one guest instruction retired; stopped before the next */
+	MACHINE_STOPPED,     /* machine_request_stop: stopped between two guest instructions */
+	MACHINE_ENDED,       /* the run is over (machine_debug_result) */
+};
+
+struct input_access; /* inputs.h */
+#define MACHINE_LOG_RECORDS 64
+#define MACHINE_LOG_IOREQS 16
+/* What one handler call did. */
+struct machine_exit_log {
+	enum hv_verdict verdict;
+	char message[1200];                /* verdict other than HV_RESUME: why */
+	vtime_t modelled_ns;               /* virtual time the exit took (round trip, handler, devices) */
+	/* its VMCS, register and memory accesses in order (inputs.h), valid
+	 * until the next machine_handle_exit */
+	const struct input_access *acc;
+	unsigned nacc;
+	bool acc_truncated;
+	/* the trace records it emitted (device accesses, injections ...) */
+	struct { uint32_t event; unsigned n; uint32_t w[7]; } rec[MACHINE_LOG_RECORDS];
+	unsigned nrec;
+	/* its requests to the device-model process */
+	struct { char dev[32]; struct vmx_ioreq req; int rc; } io[MACHINE_LOG_IOREQS];
+	unsigned nio;
+};
+
+/* 0, or -1 when out of memory. */
+int machine_debug_begin(struct machine *m);
+enum machine_stop machine_resume(struct machine *m, bool step);
+/* 1 when the guest can run on, 0 when the run ended at this exit, -1 when
+ * no exit is pending. */
+int machine_handle_exit(struct machine *m, struct machine_exit_log *log);
+void machine_request_stop(struct machine *m);
+bool machine_exit_pending(const struct machine *m);
+/* The result once machine_resume or machine_handle_exit ended the run, else NULL. */
+const struct machine_result *machine_debug_result(const struct machine *m);
+/* The live vCPU (the simulator's), the handler build's name, the devices. */
+struct vmx_vcpu *machine_vcpu(struct machine *m);
+const char *machine_hv_name(const struct machine *m);
+unsigned machine_ndevs(const struct machine *m);
+const struct vmx_dev *machine_device(const struct machine *m, unsigned i);
 
 #endif

@@ -20,12 +20,17 @@ static int cmd_version(int argc, char **argv);
 static int cmd_help(int argc, char **argv);
 
 static const struct command commands[] = {
-	{ "run", cmd_run, "SCENARIO [--record TRACE] [--json FILE] [--hv LIB.so] [--quiet]",
+	{ "run", cmd_run, "SCENARIO [--record TRACE] [--json FILE] [--hv LIB.so] [--quiet] [--screenshot FILE.png]",
 	  "run a scenario; print the exit report; check its expectations" },
 	{ "compare", cmd_compare, "A.yaml B.yaml", "run two scenarios; exits and predicted time side by side" },
 	{ "replay", cmd_replay,
 	  "TRACE [--hv LIB.so] [--scenario S] [--domain D] [--vcpu V] [--repeat N] [--json FILE] [--tolerant]",
 	  "replay a xentrace log through a handler build; handler cost and fidelity" },
+	{ "diff", cmd_diff,
+	  "OLD.json NEW.json | --trace T --old A.so --new B.so [--runs N] [--scenario S]  [--alpha A] [--fail-over PCT] [--force] [--json F] [--csv F]",
+	  "compare two handler builds' handling times: medians, intervals, Mann-Whitney U" },
+	{ "debug", cmd_debug, "SCENARIO|TRACE [-x CMDFILE] [--hv LIB.so] [--record T] [--scenario S] [--gdb PORT]",
+	  "step a scenario or a trace exit by exit: breakpoints, stepi, VMCS, explain; gdb can attach" },
 	{ "summary", cmd_summary, CMD_SUMMARY_ARGS, CMD_SUMMARY_HELP },
 	{ "version", cmd_version, "", "print the vmxlab version and the ABI versions" },
 	{ "vmcs-fields", cmd_vmcs_fields, "[--type T] [--width W] [FIELD]",

@@ -515,6 +515,44 @@ static int expect_pair(struct ctx *c, const char *key, node_t *k, node_t *v, voi
 		       "status, output, exits, exit_share, total_exits, guest_instructions, predicted_time, virtual_time");
 }
 
+/* screenshots: a list of PNG files of the VGA screen, each a path (taken
+ * at the end of the run) or {file: PATH, at: DURATION} (at that virtual
+ * time).  Paths are relative to the current directory, like --record. */
+static int screenshot_pair(struct ctx *c, const char *key, node_t *k, node_t *v, void *arg)
+{
+	struct machine_screenshot *shot = arg;
+
+	if (!strcmp(key, "file"))
+		return get_string(c, v, "screenshots.file", shot->path, sizeof(shot->path));
+	if (!strcmp(key, "at"))
+		return get_u64(c, v, "screenshots.at", parse_duration_ns, "a duration like 5ms", &shot->at);
+	return unknown(c, k, "screenshots", key, "file, at");
+}
+
+static int get_screenshots(struct ctx *c, node_t *v, struct scenario *s)
+{
+	if (v->type != YAML_SEQUENCE_NODE)
+		return fail(c, v, "screenshots must be a list of PNG files or {file: F, at: T}");
+	for (yaml_node_item_t *i = v->data.sequence.items.start; i < v->data.sequence.items.top; i++) {
+		node_t *item = yaml_document_get_node(c->doc, *i);
+		if (s->mc.nscreenshots == MACHINE_MAX_SCREENSHOTS)
+			return fail(c, item, "too many screenshots (max %d)", MACHINE_MAX_SCREENSHOTS);
+		struct machine_screenshot *shot = &s->mc.screenshots[s->mc.nscreenshots];
+		shot->at = VTIME_NEVER;
+		shot->path[0] = 0;
+		if (item->type == YAML_SCALAR_NODE) {
+			if (get_string(c, item, "screenshots", shot->path, sizeof(shot->path)))
+				return -1;
+		} else if (each_pair(c, item, "screenshots", screenshot_pair, shot)) {
+			return -1;
+		}
+		if (!shot->path[0])
+			return fail(c, item, "screenshots: each needs a file");
+		s->mc.nscreenshots++;
+	}
+	return 0;
+}
+
 static int top_pair(struct ctx *c, const char *key, node_t *k, node_t *v, void *arg)
 {
 	struct scenario *s = arg;
@@ -539,7 +577,19 @@ static int top_pair(struct ctx *c, const char *key, node_t *k, node_t *v, void *
 		return each_pair(c, v, "record", record_pair, s);
 	if (!strcmp(key, "expect"))
 		return each_pair(c, v, "expect", expect_pair, &s->expect);
-	return unknown(c, k, "the scenario", key, "name, description, machine, guest, hv, devices, cost, limits, record, expect");
+	if (!strcmp(key, "screenshots"))
+		return get_screenshots(c, v, s);
+	if (!strcmp(key, "display")) {
+		const char *d = scalar(c, v, "display");
+		if (!d)
+			return -1;
+		if (strcmp(d, "sdl") && strcmp(d, "none"))
+			return fail(c, v, "display: '%s' is not sdl or none", d);
+		s->mc.display_sdl = !strcmp(d, "sdl");
+		return 0;
+	}
+	return unknown(c, k, "the scenario", key,
+		       "name, description, machine, guest, hv, devices, cost, limits, record, expect, screenshots, display");
 }
 
 int scenario_load(const char *path, struct scenario *s, char *err, size_t errlen)
@@ -587,6 +637,7 @@ int scenario_load(const char *path, struct scenario *s, char *err, size_t errlen
 		snprintf(tmp, sizeof(tmp), "%s", path);
 		snprintf(s->name, sizeof(s->name), "%s", basename(tmp));
 	}
+	snprintf(s->mc.display_title, sizeof(s->mc.display_title), "vmxlab %.100s", s->name);
 	yaml_document_delete(&doc);
 	yaml_parser_delete(&parser);
 	fclose(f);

@@ -138,6 +138,13 @@ static void p_charge(void *ctx, vtime_t ns)
 		p->cfg.charge(p->cfg.ctx, ns);
 }
 
+static void *p_map_shared(void *ctx, uint64_t gpa, uint64_t len)
+{
+	struct platform *p = ctx;
+
+	return p->cfg.map_shared ? p->cfg.map_shared(p->cfg.ctx, gpa, len) : NULL;
+}
+
 struct platform *platform_new(const struct platform_config *cfg)
 {
 	struct platform *p = calloc(1, sizeof(*p));
@@ -149,6 +156,7 @@ struct platform *platform_new(const struct platform_config *cfg)
 		.ctx = p, .now = p_now, .set_irq = p_set_irq, .timer_new = p_timer_new,
 		.timer_arm = p_timer_arm, .timer_cancel = p_timer_cancel, .dma_read = p_dma_read,
 		.dma_write = p_dma_write, .log = p_log, .console = p_console, .charge = p_charge,
+		.map_shared = p_map_shared,
 	};
 	return p;
 }

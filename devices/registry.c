@@ -2,17 +2,21 @@
 #include <string.h>
 
 #include <vmxlab/platform.h>
+#include <vmxlab/vga.h>
 
 extern const struct vmx_dev_ops pic_dev_ops, pit_dev_ops, uart_dev_ops, ide_dev_ops;
+extern const struct vmx_dev_ops ne2k_dev_ops;
 
 static const struct vmx_dev_ops *const models[] = {
 	&pic_dev_ops,
 	&pit_dev_ops,
 	&uart_dev_ops,
 	&ide_dev_ops,
+	&vga_dev_ops,
+	&ne2k_dev_ops,
 };
 
-const char *const vmx_dev_names[] = { "pic", "pit", "uart", "ide", NULL };
+const char *const vmx_dev_names[] = { "pic", "pit", "uart", "ide", "vga", "ne2k", NULL };
 
 const struct vmx_dev_ops *vmx_dev_lookup(const char *name)
 {

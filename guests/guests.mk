@@ -14,7 +14,8 @@
 BUILD        ?= build
 GUEST_DIR    := $(BUILD)/guests
 GUEST_OBJDIR := $(GUEST_DIR)/obj
-GUEST_IMAGES := $(GUEST_DIR)/timer.elf $(GUEST_DIR)/cpu.elf $(GUEST_DIR)/disk.elf
+GUEST_IMAGES := $(GUEST_DIR)/timer.elf $(GUEST_DIR)/cpu.elf $(GUEST_DIR)/disk.elf $(GUEST_DIR)/vga.elf
+GUEST_IMAGES += $(GUEST_DIR)/net.elf
 GUEST_REF    := $(GUEST_DIR)/guest-ref
 GUEST_LDS    := guests/rt/guest.ld
 
@@ -27,7 +28,7 @@ GUEST_LDFLAGS := -nostdlib -static -no-pie -Wl,-T,$(GUEST_LDS) -Wl,--build-id=no
 
 GUEST_RT_SRC  := $(sort $(wildcard guests/rt/*.c))
 GUEST_RT_ASM  := guests/rt/entry.S
-GUEST_KERNELS := guests/kernels/compile.c guests/kernels/cpu2k.c guests/kernels/build.c
+GUEST_KERNELS := guests/kernels/compile.c guests/kernels/cpu2k.c guests/kernels/build.c guests/kernels/draw.c
 
 guest_obj = $(patsubst guests/%,$(GUEST_OBJDIR)/%.o,$(basename $(1)))
 
@@ -50,8 +51,15 @@ $(GUEST_DIR)/cpu.elf: $(GUEST_RT_OBJ) $(call guest_obj,guests/cpu.c guests/kerne
 $(GUEST_DIR)/disk.elf: $(GUEST_RT_OBJ) $(call guest_obj,guests/disk.c guests/kernels/build.c guests/kernels/compile.c) $(GUEST_LDS)
 	$(CC) $(GUEST_LDFLAGS) -o $@ $(filter %.o,$^)
 
+$(GUEST_DIR)/vga.elf: $(GUEST_RT_OBJ) $(call guest_obj,guests/vga.c guests/kernels/draw.c) $(GUEST_LDS)
+	$(CC) $(GUEST_LDFLAGS) -o $@ $(filter %.o,$^)
+
+# net: the scp-like transfer through the NE2000 (rt/ne2k.c).
+$(GUEST_DIR)/net.elf: $(GUEST_RT_OBJ) $(call guest_obj,guests/net.c) $(GUEST_LDS)
+	$(CC) $(GUEST_LDFLAGS) -o $@ $(filter %.o,$^)
+
 # The host reference: the same kernels, compiled for the host.
-$(GUEST_REF): guests/ref.c $(GUEST_KERNELS) guests/kernels/kernels.h guests/kernels/build.h
+$(GUEST_REF): guests/ref.c $(GUEST_KERNELS) guests/kernels/kernels.h guests/kernels/build.h guests/kernels/draw.h
 	@mkdir -p $(@D)
 	$(CC) -std=c11 -O2 -g -Wall -Wextra -Werror -Iguests -o $@ guests/ref.c $(GUEST_KERNELS)
 

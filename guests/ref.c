@@ -7,7 +7,11 @@
  *   guest-ref cpu N     ->  iterations=N sieve=0x... ... checksum=0x...
  *   guest-ref disk F,W,S,O  ->  files=F work=W src=S obj=O checksum=0x...
  *                            (disk F alone: the guest's defaults W=8500 S=32 O=16)
-
+ *
+ *   guest-ref vga N     ->  frames=N checksum=0x...
+ *
+ *   guest-ref net G,P   ->  get=G get_crc=0x... put=P put_crc=0x...
+ *                           (net N alone: G = P = N)
  *
  * Each output is the exact substring of the guest's result line.
  */
@@ -17,6 +21,7 @@
 #include <string.h>
 
 #include "kernels/build.h"
+#include "kernels/draw.h"
 #include "kernels/kernels.h"
 
 static int usage(void);
@@ -50,9 +55,56 @@ static int disk(const char *spec)
 	return 0;
 }
 
+/* The net workload (guests/net.c): the CRC-32 of the VXT data pattern
+ * (devices/netpeer.h) of each transfer: word k of transfer xid is a hash of
+ * xid and k, little-endian; download xid "net1", upload xid "net2". */
+static uint32_t net_word(uint32_t xid, uint32_t k)
+{
+	uint32_t x = k * 0x9e3779b1u + xid;
+
+	x ^= x >> 16;
+	x *= 0x7feb352du;
+	x ^= x >> 15;
+	x *= 0x846ca68bu;
+	x ^= x >> 16;
+	return x;
+}
+
+static uint32_t net_crc(uint32_t xid, unsigned long long n)
+{
+	uint32_t crc = 0xffffffffu;
+
+	for (unsigned long long i = 0; i < n; i++) {
+		crc ^= (uint8_t)(net_word(xid, (uint32_t)(i >> 2)) >> (8 * (i & 3)));
+		for (int b = 0; b < 8; b++)
+			crc = (crc >> 1) ^ (0xedb88320u & (0u - (crc & 1)));
+	}
+	return ~crc;
+}
+
+static int net(const char *spec)
+{
+	char *end;
+	unsigned long long get = strtoull(spec, &end, 0), put = get;
+
+	if (end == spec || (*end && *end != ','))
+		return usage();
+	if (*end == ',') {
+		const char *p = end + 1;
+		put = strtoull(p, &end, 0);
+		if (end == p || *end)
+			return usage();
+	}
+	if (get > 0x40000000ull || put > 0x40000000ull)
+		return usage();
+	printf("get=%llu get_crc=0x%08" PRIx32 " put=%llu put_crc=0x%08" PRIx32 "\n", get,
+	       get ? net_crc(0x6e657431u, get) : 0, put, put ? net_crc(0x6e657432u, put) : 0);
+	return 0;
+}
+
 static int usage(void)
 {
-	fprintf(stderr, "usage: guest-ref timer WORK_UNITS | guest-ref cpu ITERATIONS | guest-ref disk FILES[,WORK,SRC,OBJ]\n");
+	fprintf(stderr, "usage: guest-ref timer WORK_UNITS | guest-ref cpu ITERATIONS | guest-ref disk FILES[,WORK,SRC,OBJ] | guest-ref vga FRAMES | guest-ref net GET[,PUT]\n");
 	return 2;
 }
 
@@ -62,11 +114,24 @@ int main(int argc, char **argv)
 		return usage();
 	if (!strcmp(argv[1], "disk"))
 		return disk(argv[2]);
+	if (!strcmp(argv[1], "net"))
+		return net(argv[2]);
 	char *end;
 	unsigned long long n = strtoull(argv[2], &end, 0);
 	if (*end || !*argv[2])
 		return usage();
 
+	if (!strcmp(argv[1], "vga")) {
+		/* The vga workload (guests/vga.c): frames drawn on a 640x480x32
+		 * surface the adapter cleared to black. */
+		static uint32_t fb[640 * 480];
+		struct draw_surface s = { fb, 640, 640, 480 };
+		memset(fb, 0, sizeof(fb));
+		for (unsigned long long f = 0; f < n; f++)
+			draw_frame(&s, (uint32_t)f);
+		printf("frames=%llu checksum=0x%08" PRIx32 "\n", n, draw_checksum(&s));
+		return 0;
+	}
 	if (!strcmp(argv[1], "timer")) {
 		printf("work=%llu checksum=0x%08" PRIx32 "\n", n, compile_checksum(n));
 		return 0;

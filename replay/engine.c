@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <linux/perf_event.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,6 +81,15 @@ struct engine {
 	uint64_t overhead_cycles;
 	double ns_per_cycle;
 	int perf_fd;
+	/* sub-keys (replay.h): open-addressing table of (reason, id) -> index + 1 */
+	uint16_t subslot[4 * REPLAY_MAX_SUBKEYS];
+	/* the pass being read (pass_begin .. pass_end) */
+	struct trc_reader *rd;
+	int status;
+	bool eof;
+	bool held;                  /* held_item closed its pcpu's open exit: open its own next */
+	struct trc_item held_item;
+	unsigned flush;             /* at the end: the next pcpu whose open exit is returned */
 	char err[512];
 };
 
@@ -261,7 +271,7 @@ static void h_log(void *ctx, int level, const char *fmt, va_list ap)
 {
 	struct engine *e = ctx;
 
-	if (level >= 2 || e->pass > 0 || e->errors_logged >= 5)
+	if (level >= 2 || e->pass > 0 || e->errors_logged >= 5 || e->cfg->quiet)
 		return;
 	e->errors_logged++;
 	fprintf(stderr, "vmxlab replay: %s", level == 0 ? "handler error: " : "handler warning: ");
@@ -274,7 +284,7 @@ static void h_log(void *ctx, int level, const char *fmt, va_list ap)
 static void dev_log(void *ctx, const char *dev, const char *msg)
 {
 	struct engine *e = ctx;
-	if (e->pass == 0)
+	if (e->pass == 0 && !e->cfg->quiet)
 		fprintf(stderr, "vmxlab replay: device %s: %s\n", dev, msg);
 }
 
@@ -733,24 +743,126 @@ static void compare_records(struct engine *e, const struct exitbuf *x)
 	}
 }
 
-static void add_sample(struct engine *e, struct replay_reason *rr, uint64_t ns)
+static void add_sample(struct engine *e, uint64_t **samples, uint64_t *nsamples, uint64_t *capsamples, uint64_t ns)
 {
 	uint64_t cap = e->cfg->max_samples ? e->cfg->max_samples : 100000;
 
-	if (rr->nsamples >= cap)
+	if (*nsamples >= cap)
 		return;
-	if (rr->nsamples == rr->capsamples) {
-		uint64_t ncap = rr->capsamples ? rr->capsamples * 2 : 256;
-		uint64_t *s = realloc(rr->samples, ncap * sizeof(*s));
+	if (*nsamples == *capsamples) {
+		uint64_t ncap = *capsamples ? *capsamples * 2 : 256;
+		uint64_t *s = realloc(*samples, ncap * sizeof(*s));
 		if (!s)
 			return;
-		rr->samples = s;
-		rr->capsamples = ncap;
+		*samples = s;
+		*capsamples = ncap;
 	}
-	rr->samples[rr->nsamples++] = ns;
+	(*samples)[(*nsamples)++] = ns;
 }
 
-static void replay_exit(struct engine *e, struct exitbuf *x)
+/* The exit's operand, from the inputs just set in the vCPU (the same values
+ * the handler is about to read): 0 with *id and label, or -1 for reasons
+ * without sub-keys. */
+static int subkey_id(struct vctx *c, uint32_t reason, uint64_t *id, char *label, size_t len)
+{
+	struct vmx_vcpu *v = c->v;
+
+	switch (reason) {
+	case EXIT_REASON_IO_INSTRUCTION: {
+		uint64_t q = vmcs_read(v, VMCS_EXIT_QUALIFICATION);
+		uint16_t port = (uint16_t)(q >> 16);
+		bool in = q & 8;
+		*id = port | (uint64_t)in << 16;
+		snprintf(label, len, "port 0x%04x %s", port, in ? "in" : "out");
+		return 0;
+	}
+	case EXIT_REASON_MSR_READ:
+	case EXIT_REASON_MSR_WRITE:
+		*id = (uint32_t)vcpu_gpr(v, GPR_RCX);
+		snprintf(label, len, "MSR 0x%08" PRIx64, *id);
+		return 0;
+	case EXIT_REASON_CR_ACCESS: {
+		struct vmx_cr_qual q;
+		vmx_cr_qual_decode(vmcs_read(v, VMCS_EXIT_QUALIFICATION), &q);
+		*id = q.cr | (uint64_t)q.type << 8;
+		if (q.type == CR_CLTS || q.type == CR_LMSW)
+			snprintf(label, len, "%s", q.type == CR_CLTS ? "CLTS" : "LMSW");
+		else
+			snprintf(label, len, "CR%u %s", q.cr, q.type == CR_MOV_TO ? "mov-to" : "mov-from");
+		return 0;
+	}
+	case EXIT_REASON_EPT_VIOLATION: {
+		uint64_t gpa = vmcs_read(v, VMCS_GUEST_PHYSICAL_ADDRESS);
+		for (unsigned i = 0; i < platform_ndevs(c->d->plat); i++) {
+			const struct vmx_dev_ops *o = platform_dev(c->d->plat, i)->ops;
+			for (unsigned r = 0; r < o->nranges; r++)
+				if (o->ranges[r].mmio && gpa >= o->ranges[r].base && gpa - o->ranges[r].base < o->ranges[r].len) {
+					*id = 1ull << 63 | (uint64_t)i << 8 | r;
+					snprintf(label, len, "MMIO %.16s 0x%" PRIx64, o->name, o->ranges[r].base);
+					return 0;
+				}
+		}
+		*id = gpa & ~0xfffull;
+		snprintf(label, len, "GPA page 0x%" PRIx64, *id);
+		return 0;
+	}
+	default:
+		return -1;
+	}
+}
+
+static struct replay_subkey *subkey_of(struct engine *e, struct vctx *c, uint32_t reason)
+{
+	struct replay_result *res = e->res;
+	uint64_t id;
+	char label[40];
+
+	if (subkey_id(c, reason, &id, label, sizeof(label)))
+		return NULL;
+	const unsigned nslots = sizeof(e->subslot) / sizeof(e->subslot[0]);
+	unsigned h = (unsigned)(((id ^ (uint64_t)reason << 40) * 0x9e3779b97f4a7c15ull) >> 52) % nslots;
+	for (;; h = (h + 1) % nslots) {
+		unsigned k = e->subslot[h];
+		if (!k)
+			break;
+		struct replay_subkey *sk = &res->subkeys[k - 1];
+		if (sk->reason == reason && sk->id == id)
+			return sk;
+	}
+	if (res->nsubkeys >= REPLAY_MAX_SUBKEYS)
+		return NULL;
+	if (!res->subkeys && !(res->subkeys = calloc(REPLAY_MAX_SUBKEYS, sizeof(*res->subkeys))))
+		return NULL;
+	unsigned repeat = e->cfg->repeat ? e->cfg->repeat : 1;
+	struct replay_subkey *sk = &res->subkeys[res->nsubkeys];
+	sk->repeat_median = malloc(repeat * sizeof(double));
+	if (!sk->repeat_median)
+		return NULL;
+	for (unsigned i = 0; i < repeat; i++)
+		sk->repeat_median[i] = NAN;
+	sk->reason = reason;
+	sk->id = id;
+	snprintf(sk->label, sizeof(sk->label), "%s", label);
+	e->subslot[h] = (uint16_t)++res->nsubkeys;
+	return sk;
+}
+
+/* An exit whose inputs are set in its vCPU, its handler not run yet: what
+ * prepare_exit hands to run_exit (and the iterator to its caller). */
+struct pending {
+	struct exitbuf *x;
+	struct vctx *c;
+	uint32_t reason;
+	enum fidelity fid;
+	uint32_t inferred, defaulted;
+	bool exact;
+	const char *skipped;     /* not replayed: why (prepare_exit returned false) */
+	uint64_t native_ns;      /* after run_exit */
+};
+
+/* Rebuild the exit's inputs; false when it is not replayed (counted as
+ * skipped) or its vcpu cannot be set up (res->ended says why). */
+static bool prepare_exit(struct engine *e, struct exitbuf *x, struct pending *p)
 {
 	struct replay_result *res = e->res;
 	uint32_t reason = VMX_EXIT_REASON_BASIC(x->raw);
@@ -760,13 +872,17 @@ static void replay_exit(struct engine *e, struct exitbuf *x)
 	enum fidelity fid;
 	vtime_t charge0 = 0;
 
+	memset(p, 0, sizeof(*p));
+	p->x = x;
+	p->reason = reason;
 	x->open = false;
 	if (x->overflow)
 		why = "more records than one exit can hold";
 	struct vctx *c = vcpu_of(e, x->dom, x->vcpu);
 	if (!c) {
 		snprintf(res->ended, sizeof(res->ended), "d%uv%u: %s", x->dom, x->vcpu, e->err);
-		return;
+		p->skipped = e->err;
+		return false;
 	}
 	if (c->dead)
 		why = "the handler ended this vcpu's run at an earlier exit";
@@ -782,7 +898,8 @@ static void replay_exit(struct engine *e, struct exitbuf *x)
 			if (!rr->skip_why[0])
 				snprintf(rr->skip_why, sizeof(rr->skip_why), "%s", why);
 		}
-		return;
+		p->skipped = why;
+		return false;
 	}
 	e->cur = c;
 	e->nemitted = 0;
@@ -804,19 +921,43 @@ static void replay_exit(struct engine *e, struct exitbuf *x)
 				if (!rr->skip_why[0])
 					snprintf(rr->skip_why, sizeof(rr->skip_why), "%s", why);
 			}
-			return;
+			p->skipped = why;
+			return false;
 		}
 	}
 	platform_run_until(c->d->plat, e->now);
+	p->c = c;
+	p->fid = fid;
+	p->inferred = inferred;
+	p->defaulted = defaulted;
+	p->exact = exact;
+	return true;
+}
+
+/* Run the handler on a prepared exit (through `via` when given: a vCPU that
+ * forwards to the exit's, e.g. a recorder) and account for it. */
+static enum hv_verdict run_exit(struct engine *e, struct pending *p, struct vmx_vcpu *via, struct hv_exit *outp)
+{
+	struct replay_result *res = e->res;
+	struct exitbuf *x = p->x;
+	struct vctx *c = p->c;
+	uint32_t reason = p->reason;
+	struct replay_reason *rr = reason < VMX_EXIT_REASON_COUNT ? &res->reasons[reason] : NULL;
+	uint32_t inferred = p->inferred, defaulted = p->defaulted;
+	enum fidelity fid = p->fid;
+	bool exact = p->exact;
+	bool first = e->pass == 0;
+	struct replay_subkey *sk = rr ? subkey_of(e, c, reason) : NULL;
 	uint64_t fp[3] = { x->raw, x->rip, 0 };
 	struct hv_exit out;
 	uint64_t i0 = e->perf_fd >= 0 ? read_counter(e->perf_fd) : 0;
 	uint64_t t0 = tsc_begin();
-	enum hv_verdict verdict = e->cfg->hv->handle_exit(c->hv, c->v, &out);
+	enum hv_verdict verdict = e->cfg->hv->handle_exit(c->hv, via ? via : c->v, &out);
 	uint64_t t1 = tsc_end();
 	uint64_t i1 = e->perf_fd >= 0 ? read_counter(e->perf_fd) : 0;
 	uint64_t cyc = t1 - t0 > e->overhead_cycles ? t1 - t0 - e->overhead_cycles : 0;
 	uint64_t ns = (uint64_t)((double)cyc * e->ns_per_cycle + 0.5);
+	p->native_ns = ns;
 	res->hw_instructions += i1 - i0;
 	fp[2] = ((uint64_t)verdict << 32) ^ vmcs_read(c->v, VMCS_GUEST_RIP);
 	fnv(&e->digest, fp, sizeof(fp));
@@ -824,13 +965,18 @@ static void replay_exit(struct engine *e, struct exitbuf *x)
 	fnv(&e->digest, &entry, sizeof(entry));
 	if (verdict != HV_RESUME && exact)
 		c->dead = true; /* the run ended here too */
-	if (verdict == HV_ERROR && !exact && e->pass == 0 && e->errors_logged < 5) {
+	if (verdict == HV_ERROR && !exact && e->pass == 0 && e->errors_logged < 5 && !e->cfg->quiet) {
 		e->errors_logged++;
 		fprintf(stderr, "vmxlab replay: d%uv%u exit %s at 0x%" PRIx64 ": %s\n", x->dom, x->vcpu,
 			vmx_exit_reason_name(reason) ? vmx_exit_reason_name(reason) : "?", x->rip, out.msg);
 	}
+	if (sk) {
+		add_sample(e, &sk->samples, &sk->nsamples, &sk->capsamples, ns);
+		if (first)
+			sk->exits++;
+	}
 	if (rr) {
-		add_sample(e, rr, ns);
+		add_sample(e, &rr->samples, &rr->nsamples, &rr->capsamples, ns);
 		if (first) {
 			rr->fid[fid]++;
 			rr->inferred |= inferred;
@@ -848,6 +994,17 @@ static void replay_exit(struct engine *e, struct exitbuf *x)
 		else
 			compare_reads(e, c, x);
 	}
+	if (outp)
+		*outp = out;
+	return verdict;
+}
+
+static void replay_exit(struct engine *e, struct exitbuf *x)
+{
+	struct pending p;
+
+	if (prepare_exit(e, x, &p))
+		run_exit(e, &p, NULL, NULL);
 }
 
 /* ------------------------------------------------------------ the record loop */
@@ -884,7 +1041,7 @@ static void note_device(struct engine *e, const struct trc_record *r)
 static void diag(void *ctx, int level, uint64_t offset, const char *msg)
 {
 	struct engine *e = ctx;
-	if (e->pass == 0)
+	if (e->pass == 0 && !e->cfg->quiet)
 		fprintf(stderr, "vmxlab replay: %s: offset %" PRIu64 ": %s%s\n", e->cfg->trace_path, offset,
 			level == 0 ? "error: " : "warning: ", msg);
 }
@@ -894,18 +1051,57 @@ static bool default_devices_needed(struct engine *e)
 	return !e->cfg->ndevs && !e->ndevs;
 }
 
-static int one_pass(struct engine *e, char *err, size_t errlen)
+/* A VMEXIT record opens an exit on its pcpu (the one open there is closed first). */
+static void open_exit(struct engine *e, struct exitbuf *x, const struct trc_item *it)
 {
-	struct trc_reader *rd = trc_reader_open(e->cfg->trace_path, e->cfg->tolerant ? TRC_READ_TOLERANT : 0, diag, e,
-						err, errlen);
-	const struct trc_item *it;
-	int status;
+	const struct trc_record *r = &it->rec;
 
-	if (!rd)
+	if (default_devices_needed(e)) {
+		static const char *const dflt[] = { "pic", "pit", "uart" };
+		for (unsigned i = 0; i < 3; i++)
+			snprintf(e->devs[e->ndevs++].name, sizeof(e->devs[0].name), "%s", dflt[i]);
+	}
+	uint64_t rip;
+	if (!selected(e, it->dom, it->vcpu) || !trc_vmexit_decode(r, &x->raw, &rip))
+		return;
+	x->open = true;
+	x->dom = it->dom;
+	x->vcpu = it->vcpu;
+	x->rip = rip;
+	x->rip64 = r->event & TRC_64_FLAG;
+	x->tsc = r->tsc;
+	x->entered = false;
+	x->n = 0;
+	x->overflow = false;
+}
+
+static int pass_begin(struct engine *e, char *err, size_t errlen)
+{
+	e->rd = trc_reader_open(e->cfg->trace_path, e->cfg->tolerant ? TRC_READ_TOLERANT : 0, diag, e, err, errlen);
+	if (!e->rd)
 		return -1;
+	e->status = 0;
+	e->eof = false;
+	e->held = false;
+	e->flush = 0;
 	e->digest = 0xcbf29ce484222325ull;
 	e->have_end = false;
-	while ((it = trc_reader_next_ref(rd, &status))) {
+	return 0;
+}
+
+/* The next complete exit of the pass in trace order (closed by its VMENTRY,
+ * the next VMEXIT or a runstate change of its pcpu; at the end, the exits
+ * still open), or NULL at the end (e->status < 0: a read error).  The caller
+ * handles it (replay_exit) before asking for the next. */
+static struct exitbuf *pass_next(struct engine *e)
+{
+	const struct trc_item *it;
+
+	if (e->held) {
+		e->held = false;
+		open_exit(e, pcpu_buf(e, e->held_item.rec.cpu), &e->held_item);
+	}
+	while (!e->eof && (it = trc_reader_next_ref(e->rd, &e->status))) {
 		const struct trc_record *r = &it->rec;
 		uint32_t ev = r->event;
 		if (e->pass == 0)
@@ -922,34 +1118,21 @@ static int one_pass(struct engine *e, char *err, size_t errlen)
 		if (!x)
 			continue;
 		if (trc_is_vmexit(ev)) {
-			if (x->open)
-				replay_exit(e, x);
-			if (default_devices_needed(e)) {
-				static const char *const dflt[] = { "pic", "pit", "uart" };
-				for (unsigned i = 0; i < 3; i++)
-					snprintf(e->devs[e->ndevs++].name, sizeof(e->devs[0].name), "%s", dflt[i]);
+			if (x->open) {
+				e->held_item = *it;
+				e->held = true;
+				return x;
 			}
-			uint64_t rip;
-			if (!selected(e, it->dom, it->vcpu) || !trc_vmexit_decode(r, &x->raw, &rip))
-				continue;
-			x->open = true;
-			x->dom = it->dom;
-			x->vcpu = it->vcpu;
-			x->rip = rip;
-			x->rip64 = ev & TRC_64_FLAG;
-			x->tsc = r->tsc;
-			x->entered = false;
-			x->n = 0;
-			x->overflow = false;
+			open_exit(e, x, it);
 		} else if (!x->open) {
 			continue;
 		} else if (ev == TRC_HVM_VMENTRY) {
 			x->entered = true;
 			x->entry_tsc = r->tsc;
-			replay_exit(e, x);
+			return x;
 		} else if ((ev & 0x0ffff00fu) == TRC_SCHED_RUNSTATE_CHANGE) {
 			/* xenalyze closes an open exit at a runstate change of its pcpu. */
-			replay_exit(e, x);
+			return x;
 		} else if ((ev & 0x000ff000u) == TRC_HVM_HANDLER || is_input_record(ev)) {
 			if (x->n < MAX_EXIT_RECORDS)
 				x->rec[x->n++] = *r;
@@ -957,15 +1140,24 @@ static int one_pass(struct engine *e, char *err, size_t errlen)
 				x->overflow = true;
 		}
 	}
-	for (unsigned i = 0; i < 4096; i++)
-		if (e->pcpu[i] && e->pcpu[i]->open)
-			replay_exit(e, e->pcpu[i]);
-	if (status < 0) {
-		snprintf(err, errlen, "%s", trc_reader_error(rd));
-		trc_reader_close(rd);
+	e->eof = true;
+	for (; e->flush < 4096; e->flush++)
+		if (e->pcpu[e->flush] && e->pcpu[e->flush]->open)
+			return e->pcpu[e->flush];
+	return NULL;
+}
+
+/* The end of the pass: read errors, the device state at the end into the digest. */
+static int pass_end(struct engine *e, char *err, size_t errlen)
+{
+	if (e->status < 0) {
+		snprintf(err, errlen, "%s", trc_reader_error(e->rd));
+		trc_reader_close(e->rd);
+		e->rd = NULL;
 		return -1;
 	}
-	trc_reader_close(rd);
+	trc_reader_close(e->rd);
+	e->rd = NULL;
 	/* Device state at the end, in the run's order. */
 	for (struct vctx *c = e->vcpus; c; c = c->next) {
 		if (e->have_end)
@@ -986,6 +1178,40 @@ static int one_pass(struct engine *e, char *err, size_t errlen)
 			free(text);
 		}
 	return 0;
+}
+
+static int one_pass(struct engine *e, char *err, size_t errlen)
+{
+	struct exitbuf *x;
+
+	if (pass_begin(e, err, errlen))
+		return -1;
+	while ((x = pass_next(e)))
+		replay_exit(e, x);
+	return pass_end(e, err, errlen);
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return (x > y) - (x < y);
+}
+
+/* The median of samples[from..to) (the mean of the middle two for an even
+ * count), or NAN when there are none. */
+static double pass_median(const uint64_t *samples, uint64_t from, uint64_t to)
+{
+	uint64_t n = to - from;
+	if (!n)
+		return NAN;
+	uint64_t *v = malloc(n * sizeof(*v));
+	if (!v)
+		return NAN;
+	memcpy(v, samples + from, n * sizeof(*v));
+	qsort(v, n, sizeof(*v), cmp_u64);
+	double m = n % 2 ? (double)v[n / 2] : ((double)v[n / 2 - 1] + (double)v[n / 2]) / 2;
+	free(v);
+	return m;
 }
 
 int replay_run(const struct replay_config *cfg, struct replay_result *res, char *err, size_t errlen)
@@ -1014,13 +1240,21 @@ int replay_run(const struct replay_config *cfg, struct replay_result *res, char 
 	res->tsc_ns_per_cycle = e->ns_per_cycle;
 	res->timer_overhead_ns = (double)e->overhead_cycles * e->ns_per_cycle;
 	res->digests_agree = true;
-	for (unsigned i = 0; i < VMX_EXIT_REASON_COUNT; i++)
+	for (unsigned i = 0; i < VMX_EXIT_REASON_COUNT; i++) {
 		res->reasons[i].repeat_avg = calloc(repeat, sizeof(double));
+		res->reasons[i].repeat_median = malloc(repeat * sizeof(double));
+		for (unsigned k = 0; res->reasons[i].repeat_median && k < repeat; k++)
+			res->reasons[i].repeat_median[k] = NAN;
+	}
+	uint64_t *sub_before = calloc(REPLAY_MAX_SUBKEYS, sizeof(*sub_before));
 	uint64_t w0 = mono_ns();
 	for (e->pass = 0; e->pass < repeat && rc == 0; e->pass++) {
 		uint64_t before[VMX_EXIT_REASON_COUNT];
 		for (unsigned i = 0; i < VMX_EXIT_REASON_COUNT; i++)
 			before[i] = res->reasons[i].nsamples;
+		for (unsigned i = 0; sub_before && i < res->nsubkeys; i++)
+			sub_before[i] = res->subkeys[i].nsamples;
+		unsigned nsub_before = res->nsubkeys;
 		rc = one_pass(e, err, errlen);
 		if (e->pass == 0)
 			res->digest = e->digest;
@@ -1033,9 +1267,16 @@ int replay_run(const struct replay_config *cfg, struct replay_result *res, char 
 				sum += rr->samples[k];
 			if (rr->repeat_avg)
 				rr->repeat_avg[e->pass] = n ? (double)sum / (double)n : 0;
+			if (rr->repeat_median)
+				rr->repeat_median[e->pass] = pass_median(rr->samples, before[i], rr->nsamples);
+		}
+		for (unsigned i = 0; sub_before && i < res->nsubkeys; i++) {
+			struct replay_subkey *sk = &res->subkeys[i];
+			sk->repeat_median[e->pass] = pass_median(sk->samples, i < nsub_before ? sub_before[i] : 0, sk->nsamples);
 		}
 		free_all(e);
 	}
+	free(sub_before);
 	res->seconds = (double)(mono_ns() - w0) / 1e9;
 	if (e->perf_fd >= 0)
 		close(e->perf_fd);
@@ -1048,6 +1289,134 @@ void replay_result_free(struct replay_result *res)
 	for (unsigned i = 0; i < VMX_EXIT_REASON_COUNT; i++) {
 		free(res->reasons[i].samples);
 		free(res->reasons[i].repeat_avg);
+		free(res->reasons[i].repeat_median);
 	}
+	for (unsigned i = 0; i < res->nsubkeys; i++) {
+		free(res->subkeys[i].samples);
+		free(res->subkeys[i].repeat_median);
+	}
+	free(res->subkeys);
 	memset(res, 0, sizeof(*res));
+}
+
+/* ------------------------------------------------------------ stepping (replay.h) */
+
+struct replay_iter {
+	struct engine *e;
+	struct pending p;
+	bool have;               /* p is prepared and not handled yet */
+	uint64_t index;
+};
+
+struct replay_iter *replay_iter_open(const struct replay_config *cfg, struct replay_result *res, char *err,
+				     size_t errlen)
+{
+	struct replay_iter *it = calloc(1, sizeof(*it));
+	struct engine *e = calloc(1, sizeof(*e));
+
+	memset(res, 0, sizeof(*res));
+	if (!it || !e) {
+		free(it);
+		free(e);
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	it->e = e;
+	e->cfg = cfg;
+	e->res = res;
+	e->tsc_khz = cfg->tsc_khz ? cfg->tsc_khz : DEFAULT_TSC_KHZ;
+	e->ndevs = cfg->ndevs;
+	memcpy(e->devs, cfg->devs, sizeof(e->devs));
+	e->host = (struct hv_host){ .ctx = e, .options = cfg->hv_options, .now = h_now, .tsc = h_tsc,
+				    .idle = h_idle, .trace = h_trace, .console = h_console, .phase = h_phase,
+				    .log = h_log };
+	calibrate(e);
+	e->perf_fd = -1;
+	res->timer = "rdtscp (invariant TSC, serialized with lfence)";
+	res->tsc_ns_per_cycle = e->ns_per_cycle;
+	res->timer_overhead_ns = (double)e->overhead_cycles * e->ns_per_cycle;
+	res->digests_agree = true;
+	if (pass_begin(e, err, errlen)) {
+		free(e);
+		free(it);
+		return NULL;
+	}
+	return it;
+}
+
+int replay_iter_next(struct replay_iter *it, struct replay_exit_view *ex, char *err, size_t errlen)
+{
+	struct engine *e = it->e;
+
+	it->have = false;
+	memset(ex, 0, sizeof(*ex));
+	struct exitbuf *x = pass_next(e);
+	if (!x) {
+		if (e->status < 0) {
+			snprintf(err, errlen, "%s", trc_reader_error(e->rd));
+			return -1;
+		}
+		return 0;
+	}
+	it->have = prepare_exit(e, x, &it->p);
+	ex->index = ++it->index;
+	ex->dom = x->dom;
+	ex->vcpu = x->vcpu;
+	ex->exit_reason = x->raw;
+	ex->rip = x->rip;
+	ex->tsc = x->tsc;
+	ex->now = it->have ? e->now : tsc_to_ns(e, x->tsc);
+	ex->records = x->rec;
+	ex->nrecords = x->n;
+	ex->skipped = it->have ? NULL : it->p.skipped ? it->p.skipped : "not replayed";
+	if (it->have) {
+		ex->vcpu_state = it->p.c->v;
+		ex->plat = it->p.c->d->plat;
+		ex->fid = it->p.fid;
+		ex->inferred = it->p.inferred;
+		ex->defaulted = it->p.defaulted;
+	} else {
+		ex->fid = FID_SKIPPED;
+	}
+	return 1;
+}
+
+int replay_iter_handle(struct replay_iter *it, struct vmx_vcpu *via, struct replay_handled *h)
+{
+	struct engine *e = it->e;
+
+	memset(h, 0, sizeof(*h));
+	if (!it->have)
+		return -1;
+	it->have = false;
+	h->verdict = run_exit(e, &it->p, via, &h->out);
+	h->native_ns = it->p.native_ns;
+	h->emitted = e->emitted;
+	h->nemitted = e->nemitted;
+	return 0;
+}
+
+struct platform *replay_iter_platform(struct replay_iter *it, uint32_t dom)
+{
+	for (struct domctx *d = it->e->doms; d; d = d->next)
+		if (d->dom == dom)
+			return d->plat;
+	return it->e->doms ? it->e->doms->plat : NULL;
+}
+
+int replay_iter_close(struct replay_iter *it, char *err, size_t errlen)
+{
+	int rc = 0;
+
+	if (!it)
+		return 0;
+	struct engine *e = it->e;
+	if (e->rd) {
+		rc = pass_end(e, err, errlen);
+		e->res->digest = e->digest;
+	}
+	free_all(e);
+	free(e);
+	free(it);
+	return rc;
 }

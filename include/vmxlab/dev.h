@@ -53,6 +53,15 @@ struct vmx_platform {
 	 * current access (e.g. a synchronous disk transfer): added to the
 	 * exit's cost in virtual time.  Outside an access it is ignored. */
 	void (*charge)(void *ctx, vtime_t ns);
+	/* Memory shared between the device and the guest (VGA video memory):
+	 * `len` bytes of host memory, zeroed, that the guest sees at
+	 * guest-physical [gpa, gpa+len) without exits (EPT maps them).  gpa and
+	 * len page-aligned, the range one of the device's MMIO windows (the
+	 * host then leaves that window out of MMIO emulation).  Returns the
+	 * host pointer, valid until the device's fini, or NULL when the host
+	 * cannot share memory (this service NULL too: e.g. the device-model
+	 * process and tests without it). */
+	void *(*map_shared)(void *ctx, uint64_t gpa, uint64_t len);
 };
 
 /* An I/O-port or MMIO window a device claims. */

@@ -38,6 +38,9 @@ struct platform_config {
 	void (*irq_out)(void *ctx, unsigned line, bool level);
 	/* A device's vmx_platform.charge; NULL ignores it. */
 	void (*charge)(void *ctx, vtime_t ns);
+	/* A device's vmx_platform.map_shared; NULL: devices get no shared
+	 * memory (their map_shared service is NULL). */
+	void *(*map_shared)(void *ctx, uint64_t gpa, uint64_t len);
 };
 
 struct platform *platform_new(const struct platform_config *cfg);

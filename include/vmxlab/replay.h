@@ -22,6 +22,7 @@
 
 #include "hv.h"
 #include "platform.h"
+#include "trace.h"
 #include "vmx.h"
 
 #define REPLAY_MAX_DEVS PLATFORM_MAX_DEVS
@@ -45,6 +46,7 @@ struct replay_config {
 	uint64_t tsc_khz;                /* 0: the trace's RUN_INFO, else 2400000 */
 	uint64_t max_samples;            /* per reason kept for the JSON; 0: 100000 */
 	FILE *console;                   /* guest console output from hypercalls, or NULL */
+	bool quiet;                      /* no handler, device or trace messages on stderr */
 };
 
 enum fidelity {
@@ -78,6 +80,23 @@ struct replay_reason {
 	uint64_t *samples;               /* native ns per exit, all replays (capped) */
 	uint64_t nsamples, capsamples;
 	double *repeat_avg;              /* average native ns per replay */
+	double *repeat_median;           /* median native ns per replay (NAN: none kept) */
+};
+
+/* The exits of one reason with one operand (`vmxlab diff` compares them):
+ * an I/O port and direction, an MSR, a control register and access type, an
+ * MMIO device range, or the 4 KiB guest-physical page of an EPT violation
+ * outside every device.  Read from the vCPU's inputs before the handler
+ * runs. */
+#define REPLAY_MAX_SUBKEYS 512
+struct replay_subkey {
+	uint32_t reason;
+	uint64_t id;                     /* reason-specific: port | in << 16, MSR, CR | type << 8, ... */
+	char label[40];                  /* "port 0x0020 out", "MSR 0x0000001b", "CR0 mov-to", "MMIO hpet" */
+	uint64_t exits;                  /* in the first replay */
+	uint64_t *samples;               /* native ns per exit, all replays (capped as the reason's) */
+	uint64_t nsamples, capsamples;
+	double *repeat_median;           /* median native ns per replay (NAN: none kept) */
 };
 
 struct replay_port_mismatch {
@@ -105,11 +124,65 @@ struct replay_result {
 	bool hw_counter;
 	double seconds;                  /* wall time of all replays */
 	char ended[600];                 /* why a vcpu's replay stopped early, or "" */
+	struct replay_subkey *subkeys;   /* in order of first appearance; REPLAY_MAX_SUBKEYS at most */
+	unsigned nsubkeys;
 };
 
 /* 0, or -1 with err ("FILE: offset N: ..." for trace errors). */
 int replay_run(const struct replay_config *cfg, struct replay_result *res, char *err, size_t errlen);
 void replay_result_free(struct replay_result *res);
+
+/*
+ * Stepping a trace exit by exit (`vmxlab debug TRACE`).  replay_run's passes
+ * are made of the same steps.  One replay (cfg->repeat is not used); *res is
+ * filled as replay_run fills it for its first replay, the digest at close.
+ *
+ *   it = replay_iter_open(&cfg, &res, err, sizeof(err));
+ *   while (replay_iter_next(it, &ex, err, sizeof(err)) > 0) {
+ *           ... ex.vcpu_state holds the exit's inputs: look, change ...
+ *           replay_iter_handle(it, NULL, &h);   (skipped exits have no handler run)
+ *   }
+ *   replay_iter_close(it, err, sizeof(err));
+ *   replay_result_free(&res);
+ *
+ * An exit that next passes over without replay_iter_handle is not replayed
+ * (the handler build and the devices never see it).
+ */
+struct replay_exit_view {
+	uint64_t index;                  /* 1, 2 ... in trace order, skipped exits included */
+	uint32_t dom, vcpu;
+	uint32_t exit_reason;            /* the exit-reason field */
+	uint64_t rip, tsc;
+	vtime_t now;                     /* the exit's virtual time */
+	struct vmx_vcpu *vcpu_state;     /* the synthetic vCPU with the exit's inputs; NULL when skipped */
+	struct platform *plat;           /* the domain's devices; NULL when skipped */
+	const char *skipped;             /* not replayed: why; NULL otherwise */
+	enum fidelity fid;
+	uint32_t inferred, defaulted;    /* enum replay_input bits */
+	const struct trc_record *records; /* the trace's handler and input records of the exit */
+	unsigned nrecords;
+};
+struct replay_handled {
+	enum hv_verdict verdict;
+	struct hv_exit out;
+	uint64_t native_ns;
+	const struct trc_record *emitted; /* the handler's trace records (the engine keeps 64) */
+	unsigned nemitted;
+};
+struct replay_iter;
+/* NULL with err when the trace cannot be opened. */
+struct replay_iter *replay_iter_open(const struct replay_config *cfg, struct replay_result *res, char *err,
+				     size_t errlen);
+/* 1 with the next exit in *ex, 0 at the end of the trace, -1 on a read error (err). */
+int replay_iter_next(struct replay_iter *it, struct replay_exit_view *ex, char *err, size_t errlen);
+/* Run the handler on the exit next returned; via: NULL, or a vCPU that
+ * forwards to ex->vcpu_state (a recorder).  0, or -1 when that exit is
+ * skipped or already handled. */
+int replay_iter_handle(struct replay_iter *it, struct vmx_vcpu *via, struct replay_handled *h);
+/* The devices of a domain (of the first domain when dom has none yet), or NULL before the first exit. */
+struct platform *replay_iter_platform(struct replay_iter *it, uint32_t dom);
+/* Ends the pass (the device state at the end goes into res->digest) and frees it.  0 or -1 with err. */
+int replay_iter_close(struct replay_iter *it, char *err, size_t errlen);
 
 const char *fidelity_name(enum fidelity f);
 /* "size, instruction length" for a bit set of enum replay_input. */

@@ -188,6 +188,8 @@ static size_t random_script(const struct vmx_dev_ops *ops, uint64_t seed, struct
 		seed ^= seed >> 27;
 		uint64_t r = seed * 0x2545f4914f6cdd1dull;
 		const struct vmx_dev_range *rg = &ops->ranges[(r >> 8) % ops->nranges];
+		if (rg->mmio)
+			continue; /* port scripts only (the VGA's memory windows are MMIO) */
 		uint16_t port = (uint16_t)(rg->base + (r >> 16) % rg->len);
 		switch (r % 8) {
 		case 0: case 1: case 2:

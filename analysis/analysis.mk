@@ -1,0 +1,30 @@
+# analysis/analysis.mk - rules for `vmxlab diff`'s tests.  Included by the
+# top-level Makefile (BUILD, CC, CFLAGS, HV_SRC, VMX_MODEL_SRC, DEPS_STAMP
+# come from there).
+
+# A second handler build that is genuinely slower, for tests/cli/test_diff.sh:
+# the reference build's own sources - hv/ and the vmx-model code it links -
+# compiled at -O0 instead of -O2, otherwise linked exactly like
+# build/libvmxlab-hv.so.  `vmxlab diff` must find it slower.
+HV_O0     := $(BUILD)/tests/libvmxlab-hv-O0.so
+HV_O0_OBJ := $(patsubst %.c,$(BUILD)/obj/O0/%.o,$(HV_SRC) $(VMX_MODEL_SRC))
+
+# (More specific than $(BUILD)/obj/%.o, so make takes this rule; the .d files
+# land under $(BUILD)/obj, where the top-level Makefile finds them.)
+$(BUILD)/obj/O0/%.o: %.c | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -O0 -fvisibility=hidden -c $< -o $@
+
+$(HV_O0): $(HV_O0_OBJ)
+	@mkdir -p $(@D)
+	$(CC) -shared -Wl,--exclude-libs,ALL -Wl,-Bsymbolic -o $@ $^ -lcapstone
+
+# `make test` builds it first.  (A prerequisite of the test program would not
+# do: the top-level .SECONDARY lets make skip a missing prerequisite of a
+# program that is up to date.)
+test: $(HV_O0)
+
+# The timing checks of tests/cli/test_diff.sh replay a trace of 20,000
+# Xen-style exits of nine reasons written by the benchmark's generator
+# (replay/replay.mk).
+test: $(BUILD)/bench/gen_trace

@@ -1,0 +1,149 @@
+/*
+ * diff.h - `vmxlab diff`: the handling times of two handler builds compared
+ * per exit reason and sub-key, with medians, confidence intervals and the
+ * Mann-Whitney U test (analysis/diff.c, statistics in analysis/stats.c).
+ * The inputs are result files of `vmxlab replay --json` or `vmxlab run
+ * --json`, or replays made in the same process (cli/cmd_diff.c, one-shot).
+ * What the numbers mean and assume: docs/diff.md.
+ */
+#ifndef VMXLAB_ANALYSIS_DIFF_H
+#define VMXLAB_ANALYSIS_DIFF_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <vmxlab/replay.h>
+
+#include "stats.h"
+
+#define DIFF_KEY_LEN 40
+/* Fewer values than this per side: no 95% interval for a median, and the
+ * line does not count for --fail-over. */
+#define DIFF_MIN_SAMPLES 6
+
+/* The exits of one reason, or of one of its sub-keys, on one side. */
+struct diff_group {
+	uint32_t reason;
+	char key[DIFF_KEY_LEN];      /* "" for the reason's own line, else "port 0x0020 out" ... */
+	uint64_t count;              /* exits per replay (in the run, for run results) */
+	double *samples;             /* ns per exit, every replay pooled; sorted by diff_side_finish */
+	size_t nsamples;
+	double *runs;                /* one value per replay, in replay order; NAN: none */
+	size_t nruns;
+	double p50, mean;            /* run results only: the run's native p50 and mean ns */
+	double total;                /* run results only: native ns summed over the run's exits */
+};
+
+enum diff_kind { DIFF_REPLAY, DIFF_RUN };
+
+struct diff_side {
+	char label[1024];            /* the file, or the handler build (one-shot) */
+	enum diff_kind kind;
+	char source[1024];           /* replay: the trace file; run: the scenario file */
+	char handler[256];           /* replay: the handler build's name; run: the scenario's name */
+	bool have_id;                /* the trace's identity is known */
+	uint64_t trace_size, trace_hash;
+	uint64_t exits;              /* per replay */
+	unsigned repeat;             /* replays behind the samples */
+	char digest[24];
+	bool runs_are_avg;           /* per-replay values are averages (no repeat_median_ns in the file) */
+	struct diff_group *g;
+	size_t ng, capg;
+};
+
+/* Read a result file.  0, or -1 with err naming the file and what is wrong. */
+int diff_load(const char *path, struct diff_side *s, char *err, size_t errlen);
+/* One-shot: add the exits of one replay (repeat 1) to a side. */
+int diff_side_add_replay(struct diff_side *s, const struct replay_result *r);
+/* Sort the pooled samples (diff_load does it itself). */
+void diff_side_finish(struct diff_side *s);
+void diff_side_free(struct diff_side *s);
+
+/* Whether both sides came from the same input: the same trace (its size and
+ * the hash of its first MiB when both files carry them, else its path) and
+ * the same exits per reason; for run results the same scenario.  0 when
+ * they did, else 1 with why. */
+int diff_same_input(const struct diff_side *a, const struct diff_side *b, char *why, size_t len);
+
+/* FNV-1a (64 bits) of the first MiB of a file, and its size. */
+int diff_trace_identity(const char *path, uint64_t *size, uint64_t *hash, char *err, size_t errlen);
+
+struct diff_opts {
+	double alpha;                /* significance level, default 0.05 */
+	bool fail_over_set;
+	double fail_over;            /* percent */
+	unsigned boot;               /* bootstrap replicates for the total (exits as the unit); 0: 10000 */
+	uint64_t seed;               /* 0: a fixed seed (the output is reproducible) */
+	bool force;                  /* the inputs differ and the user knows */
+};
+
+/* What the test is applied to. */
+enum diff_unit {
+	DIFF_UNIT_REPLAYS,           /* one value per replay: its median ns (benchstat's shape) */
+	DIFF_UNIT_EXITS,             /* every exit's ns (only one replay per side) */
+	DIFF_UNIT_NONE,              /* run results: no samples, no test */
+};
+
+struct diff_row {
+	uint32_t reason;
+	char key[DIFF_KEY_LEN];
+	bool in_old, in_new;
+	uint64_t count_old, count_new;
+	size_t n_old, n_new;         /* values in the unit */
+	double old_med, new_med;     /* NAN: none */
+	struct stats_ci old_ci, new_ci;
+	double change;               /* new / old - 1; NAN: not computable */
+	bool tested;
+	struct stats_mwu mwu;
+	bool significant;            /* tested and p < alpha */
+	bool enough;                 /* n >= DIFF_MIN_SAMPLES on both sides */
+	double old_mean, new_mean;   /* run results */
+};
+
+struct diff_total {
+	bool valid;
+	double old_ns, new_ns;       /* handling time of the trace: sum over reasons of exits x median
+				      * (replays unit: the median of the per-replay sums) */
+	double change, lo, hi;       /* new / old - 1 and its 95% interval */
+	bool moses;                  /* replays unit: the interval is Moses' (stats_shift_ci) on the logs of the
+				      * per-replay totals; else a bootstrap of boot resamples */
+	bool ci_ok;                  /* false: too few replays for 95%; [lo, hi] is the range, ci_level its level */
+	double ci_level;
+	bool has_p;
+	double p;                    /* replays unit: Mann-Whitney U on the per-replay totals */
+	bool exact;
+	bool significant, enough;
+	size_t n_old, n_new;
+	unsigned boot;
+};
+
+struct diff_result {
+	enum diff_unit unit;
+	struct diff_row *rows;
+	size_t nrows;
+	struct diff_total total;
+	char **notes;                /* warnings and remarks, printed under the table */
+	size_t nnotes;
+	double alpha;
+};
+
+/* 0, or -1 when out of memory. */
+int diff_compute(const struct diff_side *old, const struct diff_side *new_, const struct diff_opts *o,
+		 struct diff_result *r);
+void diff_result_free(struct diff_result *r);
+/* Add a remark to the result (printf-style). */
+void diff_note(struct diff_result *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+void diff_print(FILE *out, const struct diff_side *old, const struct diff_side *new_, const struct diff_result *r);
+/* The same as JSON (one object: old, new, unit, lines, total, notes) and as
+ * CSV (a header, one row per line, then the total). */
+void diff_write_json(FILE *out, const struct diff_side *old, const struct diff_side *new_, const struct diff_result *r,
+		     const struct diff_opts *o);
+void diff_write_csv(FILE *out, const struct diff_result *r);
+/* --fail-over: 1 (with the lines that fail printed to out) when the total or
+ * a reason with enough values regresses significantly by more than
+ * o->fail_over percent, else 0. */
+int diff_fail_over(FILE *out, const struct diff_result *r, const struct diff_opts *o);
+
+#endif

@@ -1,0 +1,105 @@
+/*
+ * stats.h - the statistics of `vmxlab diff` (analysis/stats.c): medians with
+ * distribution-free confidence intervals, the Mann-Whitney U test, and a
+ * bootstrap of medians.  Pure functions on arrays of doubles; no I/O.
+ * The method and its assumptions: docs/diff.md.
+ */
+#ifndef VMXLAB_ANALYSIS_STATS_H
+#define VMXLAB_ANALYSIS_STATS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Sort ascending (NaNs are not allowed in any function here). */
+void stats_sort(double *v, size_t n);
+
+/* The sample median of n sorted values: the middle value, or the mean of the
+ * two middle values when n is even.  NAN when n is 0. */
+double stats_median(const double *sorted, size_t n);
+
+/* A confidence interval for the population median from order statistics
+ * (Hollander & Wolfe, "Nonparametric Statistical Methods", 2nd ed. 1999,
+ * sect. 3.6; Conover 1999, sect. 3.2): [x_(k), x_(n+1-k)] with k the largest
+ * rank such that P(B <= k-1) <= (1-conf)/2 for B ~ Binomial(n, 1/2),
+ * computed exactly.  Assumes independent samples from one continuous
+ * distribution; no shape is assumed.  `level` is the confidence the interval
+ * actually has (>= conf; it is discrete).  When n is too small for any
+ * interval to reach conf (n < 6 for 95%), ok is false and the interval is
+ * [min, max] with its own, lower, level. */
+struct stats_ci {
+	double lo, hi;
+	double level;
+	bool ok;
+};
+void stats_median_ci(const double *sorted, size_t n, double conf, struct stats_ci *ci);
+
+/* The two-sided Mann-Whitney U test (Mann & Whitney 1947; the Wilcoxon
+ * rank-sum test) of "x and y come from the same distribution" against a
+ * shift.  u is U for x: the number of pairs (x_i, y_j) with x_i > y_j plus
+ * half the tied pairs, so u = nx*ny/2 when neither side tends to be larger.
+ *
+ * exact (nx + ny <= STATS_MWU_EXACT_MAX): p from the permutation distribution
+ * of the rank sum, ties included (every one of the C(nx+ny, nx) ways to pick
+ * x's ranks from the midranks is equally likely under H0; counted by dynamic
+ * programming over the groups of tied values, as in Cheung & Klotz 1997),
+ * p = min(1, 2 * min(P(W <= w), P(W >= w))).
+ * Otherwise the normal approximation with the tie correction of the variance
+ * (Hollander & Wolfe 1999, sect. 4.1, eq. 4.11) and a continuity correction
+ * of 0.5; z is reported.  When every value is tied, p = 1. */
+#define STATS_MWU_EXACT_MAX 50
+struct stats_mwu {
+	double u;
+	double p;
+	double z;       /* normal approximation only, else 0 */
+	bool exact;
+};
+/* 0, or -1 when a side is empty or memory runs out. */
+int stats_mann_whitney(const double *x, size_t nx, const double *y, size_t ny, struct stats_mwu *r);
+
+/* The smallest two-sided p-value the test can give for these sizes (no
+ * ties): 2 / C(nx+ny, nx), capped at 1. */
+double stats_mwu_min_p(size_t nx, size_t ny);
+
+/* The distribution-free confidence interval for a shift d (y = x + d) that
+ * goes with the Mann-Whitney test (Moses 1965; Hollander & Wolfe 1999,
+ * sect. 4.3): [D_(k), D_(nx ny + 1 - k)] of the sorted nx ny differences
+ * y_j - x_i, with k the largest such that P(U <= k-1) <= (1-conf)/2 under
+ * H0 - exact (U's distribution without ties) for nx + ny <= STATS_MWU_EXACT_MAX,
+ * else from the normal approximation.  The interval leaves out 0 exactly
+ * when the exact two-sided test rejects at 1-conf (save ties and the edge
+ * of the discrete distribution).  ok false (the range of the differences,
+ * with its level) when no k exists, e.g. for 3 + 3.  -1 when a side is
+ * empty or memory runs out. */
+int stats_shift_ci(const double *x, size_t nx, const double *y, size_t ny, double conf, struct stats_ci *ci);
+
+/* Standard normal distribution function. */
+double stats_normal_cdf(double z);
+
+/* A small, fast, reproducible generator (xoshiro256**, Blackman & Vigna
+ * 2018, seeded through splitmix64). */
+struct stats_rng {
+	uint64_t s[4];
+};
+void stats_rng_seed(struct stats_rng *r, uint64_t seed);
+uint64_t stats_rng_next(struct stats_rng *r);
+/* Uniform on the open interval (0, 1). */
+double stats_rng_uniform(struct stats_rng *r);
+/* Gamma(shape, 1) (Marsaglia & Tsang 2000) and Beta(a, b) = Ga/(Ga+Gb). */
+double stats_rng_gamma(struct stats_rng *r, double shape);
+double stats_rng_beta(struct stats_rng *r, double a, double b);
+
+/* One bootstrap replicate (Efron 1979) of the median of n sorted values:
+ * the median of n values drawn from them with replacement, drawn in O(1)
+ * instead of O(n).  A draw is x[floor(n U)] with U uniform, and floor(n U)
+ * is monotone in U, so the k-th smallest draw is x[floor(n U_(k))] where
+ * U_(k), the k-th of n uniform order statistics, is Beta(k, n+1-k); the
+ * next one is U_(k) + (1 - U_(k)) Beta(1, n-k) (David & Nagaraja, "Order
+ * Statistics", 3rd ed. 2003, sect. 2.2 and 2.5). */
+double stats_boot_median(struct stats_rng *r, const double *sorted, size_t n);
+
+/* A percentile of n sorted values with linear interpolation between order
+ * statistics (Hyndman & Fan 1996, definition 7); p in [0, 1]. */
+double stats_quantile(const double *sorted, size_t n, double p);
+
+#endif

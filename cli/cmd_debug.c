@@ -1,0 +1,242 @@
+/*
+ * vmxlab debug SCENARIO [-x CMDFILE] [--hv LIB.so] [--record TRACE] [--gdb PORT]
+ * vmxlab debug TRACE [-x CMDFILE] [--hv LIB.so] [--scenario S.yaml]
+ *
+ * A scenario runs under the debugger's control (debug_live.c); a trace is
+ * replayed exit by exit (debug_replay.c).  Commands come from the prompt -
+ * editline, with history in ~/.vmxlab_history - when stdin is a terminal,
+ * else from stdin or the -x file, each echoed after the prompt.  --gdb
+ * serves the GDB remote protocol instead of the prompt.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <editline/readline.h>
+
+#include "cli.h"
+#include "debug.h"
+#include "scenario.h"
+
+#define PROMPT "(vmxlab) "
+
+static bool is_scenario(const char *path)
+{
+	size_t n = strlen(path);
+	return (n > 5 && strcmp(path + n - 5, ".yaml") == 0) || (n > 4 && strcmp(path + n - 4, ".yml") == 0);
+}
+
+static void strip(char *s)
+{
+	size_t n = strlen(s);
+	while (n && (s[n - 1] == '\n' || s[n - 1] == '\r'))
+		s[--n] = '\0';
+}
+
+/* Commands from a file or a pipe, each echoed after the prompt. */
+static void run_file(struct dbg *d, FILE *f)
+{
+	char line[1024];
+
+	while (!d->quit && fgets(line, sizeof(line), f)) {
+		strip(line);
+		const char *p = line;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (!*p || *p == '#')
+			continue;
+		fprintf(d->out, PROMPT "%s\n", line);
+		fflush(d->out);
+		dbg_execute(d, line);
+		fflush(d->out);
+	}
+}
+
+static volatile sig_atomic_t prompt_sigint;
+
+static void on_prompt_sigint(int sig)
+{
+	(void)sig;
+	prompt_sigint = 1;
+}
+
+/* The prompt: line editing and history; an empty line repeats the last command. */
+static void run_prompt(struct dbg *d)
+{
+	char hist[4096] = "", last[1024] = "";
+	const char *home = getenv("HOME");
+	struct sigaction sa, old;
+
+	if (home && *home) {
+		snprintf(hist, sizeof(hist), "%s/.vmxlab_history", home);
+		read_history(hist);
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_prompt_sigint;
+	sigemptyset(&sa.sa_mask);
+	while (!d->quit) {
+		sigaction(SIGINT, &sa, &old);
+		prompt_sigint = 0;
+		errno = 0;
+		char *line = readline(PROMPT);
+		sigaction(SIGINT, &old, NULL);
+		if (!line) {
+			if (prompt_sigint || errno == EINTR) {
+				fputc('\n', d->out);
+				continue;
+			}
+			fputc('\n', d->out);
+			break;
+		}
+		const char *p = line;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p) {
+			add_history(line);
+			snprintf(last, sizeof(last), "%s", line);
+			dbg_execute(d, line);
+		} else if (last[0]) {
+			dbg_execute(d, last);
+		}
+		free(line);
+		fflush(d->out);
+	}
+	if (hist[0])
+		write_history(hist);
+}
+
+static void resolve_workload(struct scenario *sc)
+{
+	char name[128];
+
+	if (!sc->workload[0])
+		return;
+	snprintf(name, sizeof(name), "guests/%s.elf", sc->workload);
+	cli_exe_path(sc->mc.image, sizeof(sc->mc.image), name);
+}
+
+static int open_live(struct dbg *d, struct scenario *sc, const char *path, const char *hv, const char *record)
+{
+	char err[1024];
+
+	if (scenario_load(path, sc, err, sizeof(err))) {
+		fprintf(stderr, "vmxlab debug: %s\n", err);
+		return EXIT_USAGE;
+	}
+	if (hv)
+		snprintf(sc->mc.hv_path, sizeof(sc->mc.hv_path), "%s", hv);
+	if (record)
+		snprintf(sc->mc.trace_path, sizeof(sc->mc.trace_path), "%s", record);
+	resolve_workload(sc);
+	if (access(sc->mc.image, R_OK)) {
+		fprintf(stderr, "vmxlab debug: %s: guest image %s is missing (is the workload '%s' built? run make)\n",
+			path, sc->mc.image, sc->workload);
+		return EXIT_USAGE;
+	}
+	sc->mc.console = d->out;
+	d->m = machine_create(&sc->mc, err, sizeof(err));
+	if (!d->m) {
+		fprintf(stderr, "vmxlab debug: %s: %s\n", path, err);
+		return EXIT_USAGE;
+	}
+	d->log = calloc(1, sizeof(*d->log));
+	if (!d->log || machine_debug_begin(d->m)) {
+		fprintf(stderr, "vmxlab debug: out of memory\n");
+		return EXIT_USAGE;
+	}
+	d->vcpu = machine_vcpu(d->m);
+	d->hv_name = machine_hv_name(d->m);
+	fprintf(d->out, "vmxlab debug: scenario %s, guest %s, handler build %s, %u device%s\n",
+		sc->name[0] ? sc->name : path, sc->workload[0] ? sc->workload : sc->mc.image, machine_hv_name(d->m),
+		machine_ndevs(d->m), machine_ndevs(d->m) == 1 ? "" : "s");
+	fprintf(d->out, "the guest is at its first instruction\n");
+	dbg_print_location(d);
+	return EXIT_OK;
+}
+
+int cmd_debug(int argc, char **argv)
+{
+	const char *path = NULL, *cmdfile = NULL, *hv = NULL, *record = NULL, *scen = NULL;
+	uint64_t gdb_port = 0;
+	bool gdb = false;
+	static struct scenario sc;
+	struct dbg d;
+	char err[1024];
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "-x") && i + 1 < argc)
+			cmdfile = argv[++i];
+		else if (!strcmp(argv[i], "--hv") && i + 1 < argc)
+			hv = argv[++i];
+		else if (!strcmp(argv[i], "--record") && i + 1 < argc)
+			record = argv[++i];
+		else if (!strcmp(argv[i], "--scenario") && i + 1 < argc)
+			scen = argv[++i];
+		else if (!strcmp(argv[i], "--gdb") && i + 1 < argc) {
+			if (!cli_parse_u64(argv[++i], &gdb_port) || gdb_port > 65535)
+				return cli_usage_error("debug", "--gdb takes a TCP port (0: any free port)");
+			gdb = true;
+		} else if (argv[i][0] == '-' || path)
+			return cli_usage_error("debug", "unknown option or extra argument");
+		else
+			path = argv[i];
+	}
+	if (!path)
+		return cli_usage_error("debug", "needs a scenario (.yaml) or a trace");
+	bool live = is_scenario(path);
+	if (live && scen)
+		return cli_usage_error("debug", "--scenario goes with a trace");
+	if (!live && (record || gdb))
+		return cli_usage_error("debug", "--record and --gdb need a scenario: a trace has no guest to run");
+	FILE *cmds = NULL;
+	if (cmdfile && !(cmds = fopen(cmdfile, "r"))) {
+		fprintf(stderr, "vmxlab debug: cannot read %s: %s\n", cmdfile, strerror(errno));
+		return EXIT_USAGE;
+	}
+
+	memset(&d, 0, sizeof(d));
+	d.out = stdout;
+	d.name = path;
+	d.mode = live ? DBG_LIVE : DBG_REPLAY;
+	d.hist = calloc(DBG_HISTORY, sizeof(*d.hist));
+	if (!d.hist) {
+		fprintf(stderr, "vmxlab debug: out of memory\n");
+		return EXIT_USAGE;
+	}
+	int rc = EXIT_OK;
+	if (live) {
+		rc = open_live(&d, &sc, path, hv, record);
+	} else if (dbg_replay_open(&d, path, hv, scen, err, sizeof(err))) {
+		fprintf(stderr, "vmxlab debug: %s\n", err);
+		rc = EXIT_USAGE;
+	}
+	if (rc == EXIT_OK) {
+		fflush(d.out);
+		if (gdb) {
+			if (gdb_serve(&d, (unsigned)gdb_port))
+				rc = EXIT_USAGE;
+		} else {
+			bool tty = isatty(STDIN_FILENO);
+			if (cmds)
+				run_file(&d, cmds);
+			if (!d.quit && tty)
+				run_prompt(&d);
+			else if (!d.quit && !cmds)
+				run_file(&d, stdin);
+			if (!tty && d.errors)
+				rc = EXIT_CHECK_FAILED;
+		}
+	}
+	if (cmds)
+		fclose(cmds);
+	fflush(d.out);
+	if (d.mode == DBG_REPLAY)
+		dbg_replay_close(&d);
+	machine_destroy(d.m);
+	free(d.log);
+	free(d.hist);
+	return rc;
+}

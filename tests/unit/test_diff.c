@@ -1,0 +1,516 @@
+/* `vmxlab diff` below the command line: the strict JSON reader
+ * (analysis/json.c) and the comparison (analysis/diff.c) on result files
+ * written here - identical inputs, a real shift, other traces, malformed
+ * files, per-replay and per-exit units, --fail-over. */
+#include <math.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../../analysis/diff.h"
+#include "../../analysis/json.h"
+
+/* ------------------------------------------------------------ JSON */
+
+static void json_accepts_the_grammar(void **state)
+{
+	(void)state;
+	char err[256];
+	const char *text = " {\"a\": [1, -2.5e3, 0.25, true, false, null], \"s\": \"x\\\"\\\\\\/\\b\\f\\n\\r\\t\\u00e9\\ud83d\\ude00\","
+			   " \"o\": {}, \"e\": []} \n";
+	struct json *j = json_parse(text, strlen(text), err, sizeof(err));
+	assert_non_null(j);
+	const struct json *a = json_get(j, "a");
+	assert_non_null(a);
+	assert_int_equal(a->type, JSON_ARRAY);
+	assert_int_equal(a->n, 6);
+	assert_true(a->items[1].num == -2500);
+	assert_true(a->items[2].num == 0.25);
+	assert_true(a->items[3].type == JSON_BOOL && a->items[3].b);
+	assert_int_equal(a->items[5].type, JSON_NULL);
+	assert_string_equal(json_get(j, "s")->str, "x\"\\/\b\f\n\r\t\xc3\xa9\xf0\x9f\x98\x80");
+	assert_int_equal(json_get(j, "o")->type, JSON_OBJECT);
+	assert_null(json_get(j, "missing"));
+	json_free(j);
+}
+
+static void json_rejects_with_line_and_column(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *text, *msg;
+	} bad[] = {
+		{ "{\"a\": 1,}", "line 1, column 9: expected a member name" },
+		{ "[1, 2,]", "line 1, column 7: unexpected character" },
+		{ "{\"a\": 1}\n// comment", "line 2, column 1: text after the JSON value" },
+		{ "{\"a\" 1}", "line 1, column 6: expected ':'" },
+		{ "{\"a\": 1, \"a\": 2}", "duplicate member \"a\"" },
+		{ "[01]", "expected ',' or ']'" },
+		{ "[1.]", "a digit must follow the decimal point" },
+		{ "[1e]", "a digit must follow the exponent" },
+		{ "[-]", "invalid number" },
+		{ "[\"a\\x\"]", "invalid escape" },
+		{ "[\"a\tb\"]", "control character" },
+		{ "[\"\\ud800\"]", "high surrogate without its low surrogate" },
+		{ "[\"\\u0000\"]", "\\u0000 is not accepted" },
+		{ "[\"\xff\"]", "invalid UTF-8" },
+		{ "[\"abc", "unterminated string" },
+		{ "{\"a\": [1, 2", "unexpected end of text in an array" },
+		{ "", "unexpected end of text" },
+		{ "nul", "unexpected character" },
+		{ "[1e999]", "number out of range" },
+	};
+	char err[256];
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct json *j = json_parse(bad[i].text, strlen(bad[i].text), err, sizeof(err));
+		if (j)
+			fail_msg("accepted: %s", bad[i].text);
+		if (!strstr(err, bad[i].msg))
+			fail_msg("%s: error '%s', expected '%s'", bad[i].text, err, bad[i].msg);
+	}
+	/* 64 levels are fine, 65 are not. */
+	char deep[200];
+	memset(deep, '[', 65);
+	memset(deep + 65, ']', 65);
+	struct json *j = json_parse(deep + 1, 128, err, sizeof(err));
+	assert_non_null(j);
+	json_free(j);
+	assert_null(json_parse(deep, 130, err, sizeof(err)));
+	assert_non_null(strstr(err, "nested deeper than 64"));
+}
+
+/* ------------------------------------------------------------ result files */
+
+static char dir[] = "/tmp/vmxlab-test-diff-XXXXXX";
+
+static const char *path_of(const char *name)
+{
+	static char p[4][256];
+	static int k;
+	k = (k + 1) % 4;
+	snprintf(p[k], sizeof(p[k]), "%s/%s", dir, name);
+	return p[k];
+}
+
+/* A replay result: HLT (12) and IO_INSTRUCTION (30) with a sub-key, each
+ * value base * factor, `repeat` replays of `per` exits with a little spread. */
+static void write_replay(const char *name, const char *trace, const char *hash, unsigned repeat, double hlt,
+			 double io, bool medians)
+{
+	FILE *f = fopen(path_of(name), "w");
+	assert_non_null(f);
+	fprintf(f, "{\n  \"trace\": \"%s\",\n", trace);
+	if (hash)
+		fprintf(f, "  \"trace_id\": {\"size\": 7684, \"fnv1a64_first_mib\": \"%s\"},\n", hash);
+	fprintf(f, "  \"handler\": \"test\",\n  \"mode\": \"exact\",\n  \"repeat\": %u,\n  \"exits\": 30,\n", repeat);
+	fprintf(f, "  \"domains\": [{\"domain\": -1, \"exit_reasons\": [");
+	const double base[2] = { hlt, io };
+	const unsigned reason[2] = { 12, 30 }, count[2] = { 10, 20 };
+	for (int r = 0; r < 2; r++) {
+		fprintf(f, "%s\n    {\"reason\": %u, \"name\": \"x\", \"count\": %u, \"samples_ns\": [", r ? "," : "",
+			reason[r], count[r]);
+		for (unsigned k = 0; k < repeat; k++)
+			for (unsigned e = 0; e < count[r]; e++)
+				fprintf(f, "%s%.0f", k || e ? "," : "", base[r] + (double)((e * 7 + k * 3) % 11));
+		fprintf(f, "], \"repeat_avg_ns\": [");
+		for (unsigned k = 0; k < repeat; k++)
+			fprintf(f, "%s%.1f", k ? "," : "", base[r] + (double)((k * 3) % 11));
+		fprintf(f, "]");
+		if (medians) {
+			fprintf(f, ", \"repeat_median_ns\": [");
+			for (unsigned k = 0; k < repeat; k++)
+				fprintf(f, "%s%.1f", k ? "," : "", base[r] + (double)((k * 3) % 11));
+			fprintf(f, "]");
+		}
+		fprintf(f, "}");
+	}
+	fprintf(f, "]}],\n  \"sub_keys\": [{\"reason\": 30, \"name\": \"IO_INSTRUCTION\", \"key\": \"port 0x0020 out\", "
+		   "\"count\": 20, \"handler_ns_median\": 1, \"samples_ns\": [");
+	for (unsigned k = 0; k < repeat; k++)
+		for (unsigned e = 0; e < 20; e++)
+			fprintf(f, "%s%.0f", k || e ? "," : "", io + (double)((e * 7 + k * 3) % 11));
+	fprintf(f, "]");
+	if (medians) {
+		fprintf(f, ", \"repeat_median_ns\": [");
+		for (unsigned k = 0; k < repeat; k++)
+			fprintf(f, "%s%.1f", k ? "," : "", io + (double)((k * 3) % 11));
+		fprintf(f, "]");
+	}
+	fprintf(f, "}],\n  \"digest\": \"0123456789abcdef\"\n}\n");
+	fclose(f);
+}
+
+static void write_text(const char *name, const char *text)
+{
+	FILE *f = fopen(path_of(name), "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	if (!mkdtemp(dir))
+		return -1;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	char cmd[300];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+static const struct diff_row *row(const struct diff_result *r, uint32_t reason, const char *key)
+{
+	for (size_t i = 0; i < r->nrows; i++)
+		if (r->rows[i].reason == reason && !strcmp(r->rows[i].key, key))
+			return &r->rows[i];
+	fail_msg("no row %u '%s'", reason, key);
+	return NULL;
+}
+
+static void identical_inputs_are_all_tilde(void **state)
+{
+	(void)state;
+	struct diff_side a, b;
+	struct diff_result r;
+	struct diff_opts o = { .alpha = 0.05, .fail_over_set = true, .fail_over = 0 };
+	char err[512];
+
+	write_replay("a.json", "/t.xt", "00000000000000aa", 10, 500, 300, true);
+	assert_int_equal(diff_load(path_of("a.json"), &a, err, sizeof(err)), 0);
+	assert_int_equal(diff_load(path_of("a.json"), &b, err, sizeof(err)), 0);
+	assert_int_equal(diff_same_input(&a, &b, err, sizeof(err)), 0);
+	assert_int_equal(diff_compute(&a, &b, &o, &r), 0);
+	assert_int_equal(r.unit, DIFF_UNIT_REPLAYS);
+	assert_int_equal(r.nrows, 3);
+	for (size_t i = 0; i < r.nrows; i++) {
+		assert_true(r.rows[i].tested);
+		assert_false(r.rows[i].significant);
+		assert_true(r.rows[i].change == 0);
+		assert_true(r.rows[i].mwu.p == 1);
+		assert_int_equal(r.rows[i].n_old, 10);
+	}
+	assert_true(r.total.valid);
+	assert_false(r.total.significant);
+	assert_true(r.total.change == 0);
+	assert_true(r.total.lo <= 0 && r.total.hi >= 0);
+	FILE *out = tmpfile();
+	assert_int_equal(diff_fail_over(out, &r, &o), 0);
+	diff_print(out, &a, &b, &r);
+	fclose(out);
+	diff_result_free(&r);
+	diff_side_free(&a);
+	diff_side_free(&b);
+}
+
+static void a_real_shift_is_found(void **state)
+{
+	(void)state;
+	struct diff_side a, b;
+	struct diff_result r;
+	struct diff_opts o = { .alpha = 0.05, .fail_over_set = true, .fail_over = 10 };
+	char err[512];
+
+	write_replay("old.json", "/t.xt", "00000000000000aa", 10, 500, 300, true);
+	write_replay("new.json", "/elsewhere/t.xt", "00000000000000aa", 10, 500, 360, true); /* IO +20% */
+	assert_int_equal(diff_load(path_of("old.json"), &a, err, sizeof(err)), 0);
+	assert_int_equal(diff_load(path_of("new.json"), &b, err, sizeof(err)), 0);
+	/* The trace was moved: its identity, not its path, decides. */
+	assert_int_equal(diff_same_input(&a, &b, err, sizeof(err)), 0);
+	assert_int_equal(diff_compute(&a, &b, &o, &r), 0);
+	const struct diff_row *hlt = row(&r, 12, ""), *io = row(&r, 30, ""), *port = row(&r, 30, "port 0x0020 out");
+	assert_false(hlt->significant);
+	assert_true(io->significant);
+	assert_true(io->mwu.exact);
+	assert_true(io->mwu.p < 0.001);
+	assert_true(io->change > 0.15 && io->change < 0.25);
+	assert_true(port->significant);
+	assert_true(io->old_ci.ok && io->old_ci.lo <= io->old_med && io->old_ci.hi >= io->old_med);
+	/* Total: 10 x 505 + 20 x 305 -> 10 x 505 + 20 x 365 (per-replay medians). */
+	assert_true(r.total.significant);
+	assert_true(r.total.change > 0.05 && r.total.change < 0.15);
+	assert_true(r.total.lo > 0 && r.total.lo <= r.total.change && r.total.hi >= r.total.change);
+	/* The JSON and CSV outputs say the same, and the JSON reads back. */
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&buf, &len);
+	diff_write_json(m, &a, &b, &r, &o);
+	fclose(m);
+	struct json *j = json_parse(buf, len, err, sizeof(err));
+	if (!j)
+		fail_msg("diff --json is not JSON: %s", err);
+	const struct json *lines = json_get(j, "lines"), *total = json_get(j, "total");
+	assert_true(lines && lines->n == 3 && total);
+	assert_string_equal(json_get(j, "unit")->str, "replay");
+	assert_true(fabs(json_get(total, "change")->num - r.total.change) < 1e-9);
+	assert_true(json_get(&lines->items[1], "significant")->b);
+	assert_int_equal(json_get(&lines->items[2], "key")->type, JSON_STRING);
+	assert_int_equal(json_get(&lines->items[0], "key")->type, JSON_NULL);
+	json_free(j);
+	free(buf);
+	m = open_memstream(&buf, &len);
+	diff_write_csv(m, &r);
+	fclose(m);
+	unsigned nl = 0;
+	for (size_t i = 0; i < len; i++)
+		nl += buf[i] == '\n';
+	assert_int_equal(nl, 1 + 3 + 1); /* header, lines, total */
+	assert_non_null(strstr(buf, "30,IO_INSTRUCTION,port 0x0020 out,20,20,10,10,"));
+	assert_non_null(strstr(buf, ",total,,,,10,10,"));
+	free(buf);
+
+	FILE *out = tmpfile();
+	assert_int_equal(diff_fail_over(out, &r, &o), 1);
+	/* Above the total's change, below IO's: IO alone trips it. */
+	assert_true(r.total.change * 100 < 15 && io->change * 100 > 15);
+	o.fail_over = 15;
+	assert_int_equal(diff_fail_over(out, &r, &o), 1);
+	o.fail_over = 25;
+	assert_int_equal(diff_fail_over(out, &r, &o), 0);
+	fclose(out);
+	diff_result_free(&r);
+
+	/* The other way round it is an improvement: never a fail-over. */
+	o.fail_over = 0;
+	assert_int_equal(diff_compute(&b, &a, &o, &r), 0);
+	assert_true(row(&r, 30, "")->significant && row(&r, 30, "")->change < 0);
+	out = tmpfile();
+	assert_int_equal(diff_fail_over(out, &r, &o), 0);
+	fclose(out);
+	diff_result_free(&r);
+	diff_side_free(&a);
+	diff_side_free(&b);
+}
+
+static void one_replay_a_side_tests_exits(void **state)
+{
+	(void)state;
+	struct diff_side a, b;
+	struct diff_result r;
+	struct diff_opts o = { .alpha = 0.05 };
+	char err[512];
+
+	write_replay("a1.json", "/t.xt", NULL, 1, 500, 300, true);
+	write_replay("b1.json", "/t.xt", NULL, 1, 500, 400, true);
+	assert_int_equal(diff_load(path_of("a1.json"), &a, err, sizeof(err)), 0);
+	assert_int_equal(diff_load(path_of("b1.json"), &b, err, sizeof(err)), 0);
+	assert_int_equal(diff_same_input(&a, &b, err, sizeof(err)), 0);
+	assert_int_equal(diff_compute(&a, &b, &o, &r), 0);
+	assert_int_equal(r.unit, DIFF_UNIT_EXITS);
+	const struct diff_row *io = row(&r, 30, "");
+	assert_int_equal(io->n_old, 20);
+	assert_true(io->mwu.exact); /* 20 + 20 <= STATS_MWU_EXACT_MAX */
+	assert_true(io->significant);
+	assert_false(row(&r, 12, "")->significant);
+	diff_result_free(&r);
+	diff_side_free(&a);
+	diff_side_free(&b);
+}
+
+static void too_few_replays_do_not_trip_fail_over(void **state)
+{
+	(void)state;
+	struct diff_side a, b;
+	struct diff_result r;
+	struct diff_opts o = { .alpha = 0.05, .fail_over_set = true, .fail_over = 1 };
+	char err[512];
+
+	/* 5 replays a side: p can go below 0.05 (2/252), but no 95% interval. */
+	write_replay("f5.json", "/t.xt", NULL, 5, 500, 300, true);
+	write_replay("g5.json", "/t.xt", NULL, 5, 500, 600, true);
+	assert_int_equal(diff_load(path_of("f5.json"), &a, err, sizeof(err)), 0);
+	assert_int_equal(diff_load(path_of("g5.json"), &b, err, sizeof(err)), 0);
+	assert_int_equal(diff_compute(&a, &b, &o, &r), 0);
+	const struct diff_row *io = row(&r, 30, "");
+	assert_true(io->significant);
+	assert_false(io->enough);
+	assert_false(io->new_ci.ok);
+	assert_false(r.total.enough);
+	FILE *out = tmpfile();
+	assert_int_equal(diff_fail_over(out, &r, &o), 0);
+	fclose(out);
+	bool noted = false;
+	for (size_t i = 0; i < r.nnotes; i++)
+		noted |= strstr(r.notes[i], "fewer than 6 a side") != NULL;
+	assert_true(noted);
+	diff_result_free(&r);
+	diff_side_free(&a);
+	diff_side_free(&b);
+}
+
+static void older_files_use_the_replay_averages(void **state)
+{
+	(void)state;
+	struct diff_side a, b;
+	struct diff_result r;
+	struct diff_opts o = { .alpha = 0.05 };
+	char err[512];
+
+	write_replay("avg.json", "/t.xt", NULL, 8, 500, 300, false);
+	assert_int_equal(diff_load(path_of("avg.json"), &a, err, sizeof(err)), 0);
+	assert_true(a.runs_are_avg);
+	assert_int_equal(diff_load(path_of("avg.json"), &b, err, sizeof(err)), 0);
+	assert_int_equal(diff_compute(&a, &b, &o, &r), 0);
+	assert_int_equal(r.unit, DIFF_UNIT_REPLAYS);
+	bool noted = false;
+	for (size_t i = 0; i < r.nnotes; i++)
+		noted |= strstr(r.notes[i], "per-replay averages") != NULL;
+	assert_true(noted);
+	diff_result_free(&r);
+	diff_side_free(&a);
+	diff_side_free(&b);
+}
+
+static void other_traces_are_refused(void **state)
+{
+	(void)state;
+	struct diff_side a, b;
+	char err[512], why[1024];
+
+	write_replay("x.json", "/t.xt", "00000000000000aa", 2, 500, 300, true);
+	write_replay("y.json", "/t.xt", "00000000000000bb", 2, 500, 300, true);
+	assert_int_equal(diff_load(path_of("x.json"), &a, err, sizeof(err)), 0);
+	assert_int_equal(diff_load(path_of("y.json"), &b, err, sizeof(err)), 0);
+	assert_int_equal(diff_same_input(&a, &b, why, sizeof(why)), 1);
+	assert_non_null(strstr(why, "different traces"));
+	diff_side_free(&b);
+	/* Without identities: the path decides, then the exit counts. */
+	write_replay("p.json", "/other.xt", NULL, 2, 500, 300, true);
+	assert_int_equal(diff_load(path_of("p.json"), &b, err, sizeof(err)), 0);
+	a.have_id = false;
+	assert_int_equal(diff_same_input(&a, &b, why, sizeof(why)), 1);
+	snprintf(b.source, sizeof(b.source), "/t.xt");
+	assert_int_equal(diff_same_input(&a, &b, why, sizeof(why)), 0);
+	b.g[0].count++;
+	assert_int_equal(diff_same_input(&a, &b, why, sizeof(why)), 1);
+	assert_non_null(strstr(why, "different exits"));
+	diff_side_free(&a);
+	diff_side_free(&b);
+}
+
+static void malformed_files_name_themselves(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *text, *msg;
+	} bad[] = {
+		{ "{\"trace\": \"t\", \"handler\": \"h\", \"repeat\": 1, \"domains\": [{\"exit_reasons\": [}]}",
+		  "not valid JSON: line 1, column" },
+		{ "[1, 2]", "is an array, not a result of vmxlab replay --json" },
+		{ "{\"a\": 1}", "not a result of vmxlab replay --json or vmxlab run --json" },
+		{ "{\"trace\": \"t\", \"handler\": \"h\", \"repeat\": 1}", "no \"domains\" member" },
+		{ "{\"trace\": \"t\", \"handler\": \"h\", \"repeat\": 1, \"domains\": [{\"exit_reasons\": [{\"reason\": 12, "
+		  "\"count\": 1, \"samples_ns\": [1, \"x\"]}]}]}",
+		  "domains[0].exit_reasons[0].samples_ns[1]: expected a number of ns >= 0, found a string" },
+		{ "{\"trace\": \"t\", \"handler\": \"h\", \"repeat\": 1, \"domains\": [{\"exit_reasons\": [{\"reason\": 12, "
+		  "\"count\": 1, \"samples_ns\": [-1]}]}]}",
+		  "found a negative number" },
+		{ "{\"trace\": \"t\", \"handler\": \"h\", \"repeat\": 1, \"domains\": [{\"exit_reasons\": [{\"reason\": 99, "
+		  "\"count\": 1, \"samples_ns\": []}]}]}",
+		  "\"reason\" is not a basic exit reason" },
+		{ "{\"trace\": \"t\", \"handler\": \"h\", \"repeat\": 2, \"domains\": [{\"exit_reasons\": [{\"reason\": 12, "
+		  "\"count\": 1, \"samples_ns\": [1], \"repeat_median_ns\": [1]}]}]}",
+		  "1 per-replay values for 2 replays" },
+		{ "{\"trace\": \"t\", \"handler\": \"h\", \"repeat\": 1, \"domains\": [{\"exit_reasons\": []}], "
+		  "\"trace_id\": {\"size\": 1}}",
+		  "trace_id: needs \"size\"" },
+		{ "", "empty file" },
+	};
+	char err[1024];
+	struct diff_side s;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		write_text("bad.json", bad[i].text);
+		if (!diff_load(path_of("bad.json"), &s, err, sizeof(err)))
+			fail_msg("accepted: %s", bad[i].text);
+		if (strncmp(err, path_of("bad.json"), strlen(path_of("bad.json"))) || !strstr(err, bad[i].msg))
+			fail_msg("error '%s', expected the file and '%s'", err, bad[i].msg);
+	}
+	assert_int_equal(diff_load(path_of("missing.json"), &s, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "missing.json: cannot open"));
+}
+
+static void run_results_compare_without_tests(void **state)
+{
+	(void)state;
+	struct diff_side a, b;
+	struct diff_result r;
+	struct diff_opts o = { .alpha = 0.05 };
+	char err[512];
+	const char *run = "{\"scenario\": \"s.yaml\", \"name\": \"s\", \"domains\": [{\"domain\": 1, \"exit_reasons\": ["
+			  "{\"reason\": 12, \"name\": \"HLT\", \"count\": 10, \"cycles_total\": 1, \"native_ns_total\": 8000, "
+			  "\"native_ns_p50\": 700}]}], \"digest\": \"00\"}";
+	write_text("run.json", run);
+	assert_int_equal(diff_load(path_of("run.json"), &a, err, sizeof(err)), 0);
+	assert_int_equal(a.kind, DIFF_RUN);
+	assert_int_equal(diff_load(path_of("run.json"), &b, err, sizeof(err)), 0);
+	assert_int_equal(diff_same_input(&a, &b, err, sizeof(err)), 0);
+	assert_int_equal(diff_compute(&a, &b, &o, &r), 0);
+	assert_int_equal(r.unit, DIFF_UNIT_NONE);
+	assert_false(r.rows[0].tested);
+	assert_true(r.rows[0].old_med == 700 && r.rows[0].old_mean == 800);
+	assert_true(r.total.old_ns == 8000 && r.total.change == 0);
+	diff_result_free(&r);
+	/* A run result against a replay result: refused. */
+	write_replay("rp.json", "/t.xt", NULL, 2, 500, 300, true);
+	diff_side_free(&b);
+	assert_int_equal(diff_load(path_of("rp.json"), &b, err, sizeof(err)), 0);
+	assert_int_equal(diff_same_input(&a, &b, err, sizeof(err)), 1);
+	diff_side_free(&a);
+	diff_side_free(&b);
+}
+
+/* Replays made in this process (the one-shot mode) become sides. */
+static void replay_results_become_sides(void **state)
+{
+	(void)state;
+	static struct replay_result res;
+	struct diff_side s;
+	uint64_t samples[3][5] = { { 10, 30, 20, 40, 50 }, { 11, 31, 21, 41, 51 }, { 12, 32, 22, 42, 52 } };
+
+	memset(&s, 0, sizeof(s));
+	for (int k = 0; k < 3; k++) {
+		memset(&res, 0, sizeof(res));
+		res.exits = 5;
+		res.reasons[10].exits = 5;
+		res.reasons[10].samples = samples[k];
+		res.reasons[10].nsamples = 5;
+		assert_int_equal(diff_side_add_replay(&s, &res), 0);
+	}
+	diff_side_finish(&s);
+	assert_int_equal(s.repeat, 3);
+	assert_int_equal(s.ng, 1);
+	assert_int_equal(s.g[0].nsamples, 15);
+	assert_int_equal(s.g[0].nruns, 3);
+	assert_true(s.g[0].runs[0] == 30 && s.g[0].runs[1] == 31 && s.g[0].runs[2] == 32);
+	assert_true(s.g[0].samples[0] == 10 && s.g[0].samples[14] == 52);
+	diff_side_free(&s);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(json_accepts_the_grammar),
+		cmocka_unit_test(json_rejects_with_line_and_column),
+		cmocka_unit_test(identical_inputs_are_all_tilde),
+		cmocka_unit_test(a_real_shift_is_found),
+		cmocka_unit_test(one_replay_a_side_tests_exits),
+		cmocka_unit_test(too_few_replays_do_not_trip_fail_over),
+		cmocka_unit_test(older_files_use_the_replay_averages),
+		cmocka_unit_test(other_traces_are_refused),
+		cmocka_unit_test(malformed_files_name_themselves),
+		cmocka_unit_test(run_results_compare_without_tests),
+		cmocka_unit_test(replay_results_become_sides),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
