@@ -141,6 +141,10 @@ void diff_print(FILE *out, const struct diff_side *old, const struct diff_side *
 void diff_write_json(FILE *out, const struct diff_side *old, const struct diff_side *new_, const struct diff_result *r,
 		     const struct diff_opts *o);
 void diff_write_csv(FILE *out, const struct diff_result *r);
+/* --plot: per reason the change of the median with its interval, and the
+ * total, as an SVG picture (analysis/diff_svg.c).  0, or -1 on a write
+ * error. */
+int diff_write_svg(FILE *out, const struct diff_side *old, const struct diff_side *new_, const struct diff_result *r);
 /* --fail-over: 1 (with the lines that fail printed to out) when the total or
  * a reason with enough values regresses significantly by more than
  * o->fail_over percent, else 0. */

@@ -3,6 +3,7 @@
  * vmxlab diff --trace T --old A.so --new B.so [--runs N] [--scenario S]
  *             [--alpha A] [--fail-over PCT]
  * both: [--json FILE] [--csv FILE]  ("-": standard output, instead of the table)
+ *       [--plot FILE.svg]  per-reason changes with intervals (analysis/diff_svg.c)
  *
  * Compares the handler cost of two handler builds (analysis/diff.c): from
  * two result files of `vmxlab replay --json` (or `vmxlab run --json`), or in
@@ -134,7 +135,7 @@ int cmd_diff(int argc, char **argv)
 	static struct diff_side a, b;
 	struct diff_opts o = { .alpha = 0.05 };
 	struct oneshot os = { .runs = DEFAULT_RUNS };
-	const char *files[2] = { NULL, NULL }, *json = NULL, *csv = NULL;
+	const char *files[2] = { NULL, NULL }, *json = NULL, *csv = NULL, *plot = NULL;
 	unsigned nfiles = 0;
 	bool runs_set = false;
 	char err[4096], why[2048];
@@ -159,6 +160,8 @@ int cmd_diff(int argc, char **argv)
 			json = argv[++i];
 		} else if (!strcmp(s, "--csv") && more) {
 			csv = argv[++i];
+		} else if (!strcmp(s, "--plot") && more) {
+			plot = argv[++i];
 		} else if (!strcmp(s, "--force")) {
 			o.force = true;
 		} else if (!strcmp(s, "--trace") && more) {
@@ -265,6 +268,13 @@ int cmd_diff(int argc, char **argv)
 			diff_write_json(f, &a, &b, &r, &o);
 		if (f != stdout && fclose(f)) {
 			fprintf(stderr, "vmxlab diff: cannot write %s: %s\n", path, strerror(errno));
+			rc = EXIT_USAGE;
+		}
+	}
+	if (plot && rc == EXIT_OK) {
+		FILE *f = fopen(plot, "w");
+		if (!f || diff_write_svg(f, &a, &b, &r) || fclose(f)) {
+			fprintf(stderr, "vmxlab diff: cannot write %s: %s\n", plot, strerror(errno));
 			rc = EXIT_USAGE;
 		}
 	}

@@ -117,9 +117,21 @@ check "run results cannot gate with --fail-over" 2 "$V" diff "$tmp/r1.json" "$tm
 check "a run result against a replay result is refused" 2 "$V" diff "$tmp/r1.json" "$tmp/a.json" --force
 
 # ---------------------------------------------------------------- one-shot
-check "one-shot (sanitized)" 0 "$V" diff --trace "$tmp/timer.xt" --old "$HV" --new "$HV_O0" --runs 6
+check "one-shot (sanitized)" 0 "$V" diff --trace "$tmp/timer.xt" --old "$HV" --new "$HV_O0" --runs 6 --plot "$tmp/d.svg"
 contains "one-shot: the order" "$out" "6 replays of each build in the order old new, new old"
 contains "one-shot: sub-keys" "$out" "  port 0x0020 out"
+svg=$(cat "$tmp/d.svg" 2>/dev/null)
+contains "--plot: an SVG picture" "$svg" '<svg xmlns="http://www.w3.org/2000/svg"'
+contains "--plot: a line per reason" "$svg" '>IO_INSTRUCTION</text>'
+contains "--plot: the total" "$svg" '>total</text>'
+contains "--plot: the builds named" "$svg" "libvmxlab-hv-O0.so"
+if [ "$(grep -c '^<circle' "$tmp/d.svg")" -eq $(($(table "$out" | grep -cE '^[A-Z_]+ ') + 1)) ]; then
+	ok "--plot: one point per reason and the total"
+else
+	bad "--plot: $(grep -c '^<circle' "$tmp/d.svg") points for $(table "$out" | grep -cE '^[A-Z_]+ ') reasons"
+fi
+check "--plot to an unwritable path" 2 "$V" diff "$tmp/a.json" "$tmp/a.json" --plot "$tmp/no/such/dir/d.svg"
+contains "--plot: the path is named" "$err" "$tmp/no/such/dir/d.svg"
 check "one-shot with an unloadable build" 2 "$V" diff --trace "$tmp/timer.xt" --old "$HV" --new "$tmp/a.json"
 contains "one-shot: the bad build is named" "$err" "$tmp/a.json"
 
