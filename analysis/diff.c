@@ -33,9 +33,15 @@
 
 #include "diff.h"
 #include "json.h"
+#include "summary.h"
 
 #define DEFAULT_BOOT 10000
 #define DEFAULT_SEED 0x766d786c61622d64ull /* "vmxlab-d" */
+
+static const char *kind_name(enum diff_kind k)
+{
+	return k == DIFF_RUN ? "run result" : k == DIFF_TRACE ? "xentrace file" : "replay result";
+}
 
 static const char *reason_name(uint32_t r)
 {
@@ -482,15 +488,149 @@ int diff_load(const char *path, struct diff_side *s, char *err, size_t errlen)
 	return rc;
 }
 
+/* ------------------------------------------------------------ xentrace files */
+
+bool diff_is_json(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	int c = EOF;
+
+	if (!f)
+		return true;    /* diff_load names the file and the error */
+	while ((c = fgetc(f)) == ' ' || c == '\t' || c == '\n' || c == '\r')
+		;
+	fclose(f);
+	return c == '{';
+}
+
+/* A sub-key as the table shows it; the same names as the replay's
+ * (replay/engine.c) where the trace says the same. */
+static void trace_key(char *buf, size_t len, uint8_t kind, uint64_t key)
+{
+	static const char *const cr_op[4] = { "mov-from", "mov-to", "CLTS", "LMSW" };
+	unsigned op = (unsigned)(key >> 8) & 3;
+
+	switch (kind) {
+	case SUB_IO:
+		snprintf(buf, len, "port 0x%04x %s", (unsigned)(key & 0xffff), key >> 16 ? "out" : "in");
+		break;
+	case SUB_MMIO:
+		snprintf(buf, len, "GPA page 0x%" PRIx64, key & ~(uint64_t)0xfff);
+		break;
+	case SUB_CR:
+		if (op >= 2)
+			snprintf(buf, len, "%s", cr_op[op]);
+		else
+			snprintf(buf, len, "CR%u %s", (unsigned)(key & 0xff), cr_op[op]);
+		break;
+	case SUB_MSR:
+		snprintf(buf, len, "MSR 0x%08" PRIx64, key);
+		break;
+	case SUB_VECTOR:
+		snprintf(buf, len, "vector 0x%02" PRIx64, key & 0xff);
+		break;
+	case SUB_EXCEPTION:
+		snprintf(buf, len, "exception %" PRIu64, key);
+		break;
+	case SUB_CPUID:
+		snprintf(buf, len, "leaf 0x%08" PRIx64, key);
+		break;
+	case SUB_HYPERCALL:
+		snprintf(buf, len, "hypercall %" PRIu64, key);
+		break;
+	default:
+		buf[0] = '\0';
+	}
+}
+
+struct trace_load {
+	struct diff_side *s;
+	double ns_per_cycle;
+	bool oom;
+};
+
+static int add_sample(struct diff_group *g, double ns)
+{
+	if (append(&g->samples, &g->nsamples, &ns, 1))
+		return -1;
+	g->count++;
+	return 0;
+}
+
+static void trace_exit(void *ctx, uint32_t reason, uint8_t sub_kind, uint64_t sub_key, uint64_t cycles)
+{
+	struct trace_load *t = ctx;
+	double ns = (double)cycles * t->ns_per_cycle;
+	char key[DIFF_KEY_LEN];
+	struct diff_group *g;
+
+	if (t->oom)
+		return;
+	t->s->exits++;
+	g = group_get(t->s, reason, "", true);
+	if (!g || add_sample(g, ns)) {
+		t->oom = true;
+		return;
+	}
+	trace_key(key, sizeof(key), sub_kind, sub_key);
+	if (key[0] && (!(g = group_get(t->s, reason, key, true)) || add_sample(g, ns)))
+		t->oom = true;
+}
+
+int diff_load_trace(const char *path, double cpu_hz, struct diff_side *s, char *err, size_t errlen)
+{
+	struct trace_load t = { .s = s, .ns_per_cycle = 1e9 / cpu_hz };
+	const struct trc_item *it;
+	struct summary sum;
+	int k = 0, rc = 0;
+
+	memset(s, 0, sizeof(*s));
+	snprintf(s->label, sizeof(s->label), "%s", path);
+	snprintf(s->source, sizeof(s->source), "%s", path);
+	snprintf(s->handler, sizeof(s->handler), "recorded in the trace");
+	s->kind = DIFF_TRACE;
+	s->repeat = 1;
+	struct trc_reader *r = trc_reader_open(path, 0, NULL, NULL, err, errlen);
+	if (!r)
+		return -1;
+	summary_init(&sum);
+	sum.on_exit = trace_exit;
+	sum.on_exit_ctx = &t;
+	while (!t.oom && (it = trc_reader_next_ref(r, &k)))
+		if (summary_add(&sum, it))
+			t.oom = true;
+	if (t.oom) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		rc = -1;
+	} else if (k == -1) {
+		snprintf(err, errlen, "%s", trc_reader_error(r));
+		rc = -1;
+	} else {
+		summary_finish(&sum);
+		if (!s->exits) {
+			snprintf(err, errlen, "%s: no complete exit (VMEXIT followed by VMENTRY) in the trace", path);
+			rc = -1;
+		}
+	}
+	summary_free(&sum);
+	trc_reader_close(r);
+	if (rc)
+		diff_side_free(s);
+	else
+		diff_side_finish(s);
+	return rc;
+}
+
 /* ------------------------------------------------------------ same input? */
 
 int diff_same_input(const struct diff_side *a, const struct diff_side *b, char *why, size_t len)
 {
 	if (a->kind != b->kind) {
-		snprintf(why, len, "%s is a %s result and %s a %s result", a->label, a->kind == DIFF_RUN ? "run" : "replay",
-			 b->label, b->kind == DIFF_RUN ? "run" : "replay");
+		snprintf(why, len, "%s is a %s and %s a %s", a->label, kind_name(a->kind), b->label, kind_name(b->kind));
 		return 1;
 	}
+	if (a->kind == DIFF_TRACE)
+		return 0;    /* two captures: different by design (docs/diff.md) */
 	if (a->kind == DIFF_RUN) {
 		if (strcmp(a->source, b->source)) {
 			snprintf(why, len, "different scenarios: %s and %s", a->source, b->source);
@@ -824,7 +964,11 @@ int diff_compute(const struct diff_side *a, const struct diff_side *b, const str
 		total_run(a, b, r);
 
 	/* Remarks. */
-	if (r->unit == DIFF_UNIT_EXITS)
+	if (a->kind == DIFF_TRACE)
+		diff_note(r, "captured traces: every recorded exit is a sample, so whatever differs between the two "
+			     "captures - the machine, its load, the workload's timing - counts as a difference; TSC "
+			     "cycles converted at the --cpu-hz rate");
+	else if (r->unit == DIFF_UNIT_EXITS)
 		diff_note(r, "one replay on a side: the test treats every exit as an independent sample, so a change of "
 			     "the machine between the two replays counts as a difference; replay with --repeat 6 or more, "
 			     "or use the one-shot mode (--trace --old --new)");
@@ -926,6 +1070,10 @@ static void describe_side(FILE *out, const char *which, const struct diff_side *
 {
 	if (s->kind == DIFF_RUN) {
 		fprintf(out, "  %s: %s  scenario %s (%s), digest %s\n", which, s->label, s->source, s->handler, s->digest);
+		return;
+	}
+	if (s->kind == DIFF_TRACE) {
+		fprintf(out, "  %s: %s  handling times recorded in the trace, %" PRIu64 " exits\n", which, s->label, s->exits);
 		return;
 	}
 	fprintf(out, "  %s: %s  handler %s, %u replay%s, digest %s\n", which, s->label, s->handler, s->repeat,
@@ -1087,7 +1235,7 @@ static void json_side(FILE *f, const struct diff_side *s)
 {
 	fprintf(f, "{\"file\": ");
 	jstr(f, s->label);
-	fprintf(f, ", \"kind\": \"%s\", \"source\": ", s->kind == DIFF_RUN ? "run" : "replay");
+	fprintf(f, ", \"kind\": \"%s\", \"source\": ", s->kind == DIFF_RUN ? "run" : s->kind == DIFF_TRACE ? "trace" : "replay");
 	jstr(f, s->source);
 	fprintf(f, ", \"handler\": ");
 	jstr(f, s->handler);

@@ -35,7 +35,9 @@ struct diff_group {
 	double total;                /* run results only: native ns summed over the run's exits */
 };
 
-enum diff_kind { DIFF_REPLAY, DIFF_RUN };
+/* DIFF_TRACE: a captured xentrace file, its recorded handling times
+ * (VMENTRY - VMEXIT per exit, as `vmxlab summary` counts them). */
+enum diff_kind { DIFF_REPLAY, DIFF_RUN, DIFF_TRACE };
 
 struct diff_side {
 	char label[1024];            /* the file, or the handler build (one-shot) */
@@ -54,6 +56,13 @@ struct diff_side {
 
 /* Read a result file.  0, or -1 with err naming the file and what is wrong. */
 int diff_load(const char *path, struct diff_side *s, char *err, size_t errlen);
+/* Read a xentrace file's recorded exits: per reason and sub-key the
+ * handling time of every exit, cycles converted at cpu_hz.  0, or -1 with
+ * err naming the file and the offset. */
+int diff_load_trace(const char *path, double cpu_hz, struct diff_side *s, char *err, size_t errlen);
+/* Whether a file looks like JSON (its first non-blank byte is '{'), else
+ * it is taken for a xentrace file. */
+bool diff_is_json(const char *path);
 /* One-shot: add the exits of one replay (repeat 1) to a side. */
 int diff_side_add_replay(struct diff_side *s, const struct replay_result *r);
 /* Sort the pooled samples (diff_load does it itself). */

@@ -173,6 +173,8 @@ static void close_exit(struct summary *s, struct vcpu_stat *v, uint64_t tsc)
 		e->cycles += c;
 	}
 	v->exits++;
+	if (s->on_exit)
+		s->on_exit(s->on_exit_ctx, v->open_reason, v->sub_kind, v->sub_key, c);
 }
 
 /* What a handler record says about the open exit (first one wins, except

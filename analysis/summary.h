@@ -126,6 +126,10 @@ struct summary {
 	struct { uint32_t event; uint64_t count; } unknown_ids[SUMMARY_MAX_UNKNOWN_IDS];
 	unsigned nunknown_ids;
 	bool oom;
+	/* Called for every closed exit, if set (after summary_init): its
+	 * reason, sub-key and handling time in cycles (vmxlab diff on traces). */
+	void (*on_exit)(void *ctx, uint32_t reason, uint8_t sub_kind, uint64_t sub_key, uint64_t cycles);
+	void *on_exit_ctx;
 };
 
 void summary_init(struct summary *s);

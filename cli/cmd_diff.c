@@ -4,6 +4,8 @@
  *             [--alpha A] [--fail-over PCT]
  * both: [--json FILE] [--csv FILE]  ("-": standard output, instead of the table)
  *       [--plot FILE.svg]  per-reason changes with intervals (analysis/diff_svg.c)
+ * vmxlab diff A.xentrace B.xentrace [--cpu-hz HZ] [the options above]
+ *       the handling times recorded in two captured traces (VMENTRY - VMEXIT)
  *
  * Compares the handler cost of two handler builds (analysis/diff.c): from
  * two result files of `vmxlab replay --json` (or `vmxlab run --json`), or in
@@ -130,6 +132,14 @@ out:
 	return rc;
 }
 
+/* A result file of replay or run (JSON), or a captured xentrace file. */
+static int load_input(const char *path, double cpu_hz, struct diff_side *s, char *err, size_t errlen)
+{
+	if (diff_is_json(path))
+		return diff_load(path, s, err, errlen);
+	return diff_load_trace(path, cpu_hz, s, err, errlen);
+}
+
 int cmd_diff(int argc, char **argv)
 {
 	static struct diff_side a, b;
@@ -138,6 +148,7 @@ int cmd_diff(int argc, char **argv)
 	const char *files[2] = { NULL, NULL }, *json = NULL, *csv = NULL, *plot = NULL;
 	unsigned nfiles = 0;
 	bool runs_set = false;
+	double cpu_hz = 2.4e9;    /* xenalyze's default, as vmxlab summary's */
 	char err[4096], why[2048];
 	uint64_t x;
 
@@ -160,6 +171,9 @@ int cmd_diff(int argc, char **argv)
 			json = argv[++i];
 		} else if (!strcmp(s, "--csv") && more) {
 			csv = argv[++i];
+		} else if (!strcmp(s, "--cpu-hz") && more) {
+			if (!parse_double(argv[++i], &cpu_hz) || !(cpu_hz >= 1e6 && cpu_hz <= 1e11))
+				return cli_usage_error("diff", "--cpu-hz takes the traces' TSC rate in Hz, e.g. 2.4e9");
 		} else if (!strcmp(s, "--plot") && more) {
 			plot = argv[++i];
 		} else if (!strcmp(s, "--force")) {
@@ -203,11 +217,11 @@ int cmd_diff(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	} else {
-		if (diff_load(files[0], &a, err, sizeof(err))) {
+		if (load_input(files[0], cpu_hz, &a, err, sizeof(err))) {
 			fprintf(stderr, "vmxlab diff: %s\n", err);
 			return EXIT_USAGE;
 		}
-		if (diff_load(files[1], &b, err, sizeof(err))) {
+		if (load_input(files[1], cpu_hz, &b, err, sizeof(err))) {
 			fprintf(stderr, "vmxlab diff: %s\n", err);
 			diff_side_free(&a);
 			return EXIT_USAGE;

@@ -135,6 +135,32 @@ contains "--plot: the path is named" "$err" "$tmp/no/such/dir/d.svg"
 check "one-shot with an unloadable build" 2 "$V" diff --trace "$tmp/timer.xt" --old "$HV" --new "$tmp/a.json"
 contains "one-shot: the bad build is named" "$err" "$tmp/a.json"
 
+# ---------------------------------------------------------------- captured traces
+# The handling times recorded in two traces (VMENTRY - VMEXIT): the timer
+# workload with the PIC in vmxlab-dm and in the hypervisor.  vmxlab's
+# recorded times are modelled (deterministic), so the verdicts are exact.
+"$FAST" run tests/scenarios/t-timer-dm.yaml --record "$tmp/timer-dm.xt" --quiet >/dev/null ||
+	bad "recording tests/scenarios/t-timer-dm.yaml"
+check "two traces" 0 "$V" diff "$tmp/timer-dm.xt" "$tmp/timer.xt" --plot "$tmp/t.svg"
+contains "two traces: said so" "$out" "handling times recorded in the trace"
+pic=$(table "$out" | grep '^  port 0x0020 out')
+case $pic in
+*" -"*"%"*) ok "two traces: the PIC's EOI got faster: $pic" ;;
+*) bad "two traces: no faster PIC EOI line: $pic" ;;
+esac
+contains "two traces: the caveat" "$out" "captured traces: every recorded exit is a sample"
+check "two traces, the improvement passes --fail-over 5" 0 "$V" diff "$tmp/timer-dm.xt" "$tmp/timer.xt" --fail-over 5
+check "two traces, the regression trips --fail-over 5" 1 "$V" diff "$tmp/timer.xt" "$tmp/timer-dm.xt" --fail-over 5
+contains "two traces: the regression named" "$out" "IO_INSTRUCTION"
+check "a trace against itself" 0 "$V" diff "$tmp/timer-dm.xt" "$tmp/timer-dm.xt"
+if table "$out" | grep -E '^[A-Z_]+ ' | grep -vq ' ~ '; then bad "a trace against itself: not all ~: $out"; else ok "a trace against itself: all ~"; fi
+check "a trace and a result file" 2 "$V" diff "$tmp/timer.xt" "$tmp/a.json"
+contains "a trace and a result file: named" "$err" "is a xentrace file and $tmp/a.json a replay result"
+printf 'not a trace at all' >"$tmp/junk.xt"
+check "a malformed trace" 2 "$V" diff "$tmp/junk.xt" "$tmp/timer.xt"
+contains "a malformed trace: the file and offset" "$err" "$tmp/junk.xt: offset 0"
+check "--cpu-hz nonsense" 2 "$V" diff "$tmp/timer-dm.xt" "$tmp/timer.xt" --cpu-hz fast
+
 # ---------------------------------------------------------------- timing
 # 20,000 Xen-style exits of nine reasons (bench/gen_trace, deterministic).
 "$GEN" "$tmp/gen.xt" 20000 >/dev/null || bad "gen_trace"
