@@ -237,6 +237,22 @@ static void serve_emit(void *ctx, vtime_t at, const uint8_t *frame, size_t len)
 		fprintf(sv->log, "vmxlab-netpeer: send: %s\n", strerror(errno));
 }
 
+/* The wall-clock retransmission timer backs off (doubles) until it is at
+ * least this long, or rto times SERVE_BACKOFF_MAX. */
+#define SERVE_BACKOFF_NS 2000000000ull
+#define SERVE_BACKOFF_MAX 1024u
+
+/* When the engine's retransmission timer is due in wall-clock time: its
+ * deadline, pushed back by `backoff` - 1 more timeouts. */
+static vtime_t serve_deadline(const struct np_engine *e, unsigned backoff)
+{
+	vtime_t dl = np_engine_deadline(e);
+
+	if (dl == NP_NEVER || backoff <= 1)
+		return dl;
+	return dl + e->cfg.rto * (backoff - 1);
+}
+
 int netpeer_serve(int fd, const struct np_engine_config *cfg, int max_idle_ms, FILE *log)
 {
 	struct np_engine *e = calloc(1, sizeof(*e));
@@ -246,13 +262,23 @@ int netpeer_serve(int fd, const struct np_engine_config *cfg, int max_idle_ms, F
 	uint8_t buf[ETH_FRAME_MAX];
 	pid_t parent = getppid();
 	vtime_t idle_since = wall_ns();
+	/* The peer runs in wall-clock time, the NIC's guest in virtual time,
+	 * which may pass much slower than wall-clock time (a device model in
+	 * its own process, a sanitizer build).  A window the guest has not
+	 * finished taking is then "lost" to the peer's timer, and a
+	 * retransmitted window every rto keeps the guest's receive ring full:
+	 * it never gets to acknowledge.  So, as TCP does (RFC 6298 5.5), each
+	 * retransmission doubles the timeout, until it reaches
+	 * SERVE_BACKOFF_NS, and an acknowledgement that advances resets it. */
+	unsigned backoff = 1;
+	uint32_t last_xid = 0, last_una = 0;
 
 	if (!e)
 		return 1;
 	sv.connected = getpeername(fd, (struct sockaddr *)&peer, &plen) == 0;
 	np_engine_init(e, cfg);
 	for (;;) {
-		vtime_t now = wall_ns(), dl = np_engine_deadline(e);
+		vtime_t now = wall_ns(), dl = serve_deadline(e, backoff);
 		int timeout = 200;
 		struct pollfd p = { .fd = fd, .events = POLLIN };
 
@@ -278,10 +304,20 @@ int netpeer_serve(int fd, const struct np_engine_config *cfg, int max_idle_ms, F
 				}
 				np_engine_input(e, now, buf, (size_t)n, serve_emit, &sv);
 				idle_since = now;
+				if (e->xid != last_xid || e->snd_una != last_una) {
+					last_xid = e->xid;
+					last_una = e->snd_una;
+					backoff = 1;
+				}
 			}
 		}
-		if (np_engine_deadline(e) <= now)
+		if (serve_deadline(e, backoff) <= now) {
+			uint64_t before = e->st.retransmits;
 			np_engine_timer(e, now, serve_emit, &sv);
+			if (e->st.retransmits != before && backoff < SERVE_BACKOFF_MAX &&
+			    e->cfg.rto * backoff < SERVE_BACKOFF_NS)
+				backoff *= 2;
+		}
 		if (sv.connected && getppid() != parent)
 			break;                          /* the NIC's process is gone */
 		if (max_idle_ms > 0 && now - idle_since > (vtime_t)max_idle_ms * 1000000ull)
