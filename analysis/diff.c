@@ -315,6 +315,47 @@ static int read_samples(struct loader *l, struct diff_side *s, struct diff_group
 	return 0;
 }
 
+/* One member of "exit_reasons" or "sub_keys": its reason (and key), a new
+ * group for it, its exit count.  NULL when the member is bad (l->err says
+ * why). */
+static struct diff_group *read_group(struct loader *l, struct diff_side *s, const struct json *o, const char *where,
+				     bool subkey)
+{
+	const char *key = "";
+	uint32_t reason = 0;
+	int rc = 0;
+
+	if (o->type != JSON_OBJECT) {
+		bad(l, where, "is %s, expected an object", json_type_name(o->type));
+		return NULL;
+	}
+	if (read_reason_number(l, o, where, &reason))
+		return NULL;
+	if (subkey) {
+		const struct json *k = member(l, o, where, "key", JSON_STRING, true, &rc);
+		if (!k)
+			return NULL;
+		if (!k->str[0] || strlen(k->str) >= DIFF_KEY_LEN) {
+			bad(l, where, "\"key\" must have 1..%d characters", DIFF_KEY_LEN - 1);
+			return NULL;
+		}
+		key = k->str;
+	}
+	if (group_find(s, reason, key)) {
+		if (subkey)
+			bad(l, where, "sub-key \"%s\" of %s appears twice", key, reason_name(reason));
+		else
+			bad(l, where, "exit reason %u appears twice", reason);
+		return NULL;
+	}
+	struct diff_group *g = group_get(s, reason, key, true);
+	if (!g) {
+		bad(l, where, "out of memory");
+		return NULL;
+	}
+	return read_count(l, o, where, &g->count) ? NULL : g;
+}
+
 static int load_replay(struct loader *l, const struct json *root, struct diff_side *s)
 {
 	int rc = 0;
@@ -366,18 +407,9 @@ static int load_replay(struct loader *l, const struct json *root, struct diff_si
 		return -1;
 	for (size_t i = 0; i < reasons->n; i++) {
 		const struct json *o = &reasons->items[i];
-		uint32_t reason;
 		snprintf(where, sizeof(where), "domains[0].exit_reasons[%zu]", i);
-		if (o->type != JSON_OBJECT)
-			return bad(l, where, "is %s, expected an object", json_type_name(o->type));
-		if (read_reason_number(l, o, where, &reason))
-			return -1;
-		if (group_find(s, reason, ""))
-			return bad(l, where, "exit reason %u appears twice", reason);
-		struct diff_group *g = group_get(s, reason, "", true);
-		if (!g)
-			return bad(l, where, "out of memory");
-		if (read_count(l, o, where, &g->count) || read_samples(l, s, g, o, where))
+		struct diff_group *g = read_group(l, s, o, where, false);
+		if (!g || read_samples(l, s, g, o, where))
 			return -1;
 	}
 	const struct json *subs = member(l, root, "", "sub_keys", JSON_ARRAY, false, &rc);
@@ -385,23 +417,9 @@ static int load_replay(struct loader *l, const struct json *root, struct diff_si
 		return -1;
 	for (size_t i = 0; subs && i < subs->n; i++) {
 		const struct json *o = &subs->items[i];
-		uint32_t reason;
 		snprintf(where, sizeof(where), "sub_keys[%zu]", i);
-		if (o->type != JSON_OBJECT)
-			return bad(l, where, "is %s, expected an object", json_type_name(o->type));
-		if (read_reason_number(l, o, where, &reason))
-			return -1;
-		const struct json *key = member(l, o, where, "key", JSON_STRING, true, &rc);
-		if (!key)
-			return -1;
-		if (!key->str[0] || strlen(key->str) >= DIFF_KEY_LEN)
-			return bad(l, where, "\"key\" must have 1..%d characters", DIFF_KEY_LEN - 1);
-		if (group_find(s, reason, key->str))
-			return bad(l, where, "sub-key \"%s\" of %s appears twice", key->str, reason_name(reason));
-		struct diff_group *g = group_get(s, reason, key->str, true);
-		if (!g)
-			return bad(l, where, "out of memory");
-		if (read_count(l, o, where, &g->count) || read_samples(l, s, g, o, where))
+		struct diff_group *g = read_group(l, s, o, where, true);
+		if (!g || read_samples(l, s, g, o, where))
 			return -1;
 	}
 	return 0;
@@ -435,18 +453,9 @@ static int load_run(struct loader *l, const struct json *root, struct diff_side 
 		return -1;
 	for (size_t i = 0; i < reasons->n; i++) {
 		const struct json *o = &reasons->items[i];
-		uint32_t reason;
 		snprintf(where, sizeof(where), "domains[0].exit_reasons[%zu]", i);
-		if (o->type != JSON_OBJECT)
-			return bad(l, where, "is %s, expected an object", json_type_name(o->type));
-		if (read_reason_number(l, o, where, &reason))
-			return -1;
-		if (group_find(s, reason, ""))
-			return bad(l, where, "exit reason %u appears twice", reason);
-		struct diff_group *g = group_get(s, reason, "", true);
+		struct diff_group *g = read_group(l, s, o, where, false);
 		if (!g)
-			return bad(l, where, "out of memory");
-		if (read_count(l, o, where, &g->count))
 			return -1;
 		const struct json *p50 = member(l, o, where, "native_ns_p50", JSON_NUMBER, true, &rc);
 		const struct json *tot = p50 ? member(l, o, where, "native_ns_total", JSON_NUMBER, true, &rc) : NULL;
@@ -1202,21 +1211,6 @@ notes:
 
 /* ------------------------------------------------------------ JSON and CSV */
 
-static void jstr(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
-	}
-	fputc('"', f);
-}
-
 /* A number, or null for NAN. */
 static void jnum(FILE *f, double v)
 {
@@ -1234,13 +1228,13 @@ static const char *unit_name(enum diff_unit u)
 static void json_side(FILE *f, const struct diff_side *s)
 {
 	fprintf(f, "{\"file\": ");
-	jstr(f, s->label);
+	json_write_string(f, s->label);
 	fprintf(f, ", \"kind\": \"%s\", \"source\": ", s->kind == DIFF_RUN ? "run" : s->kind == DIFF_TRACE ? "trace" : "replay");
-	jstr(f, s->source);
+	json_write_string(f, s->source);
 	fprintf(f, ", \"handler\": ");
-	jstr(f, s->handler);
+	json_write_string(f, s->handler);
 	fprintf(f, ", \"replays\": %u, \"digest\": ", s->repeat);
-	jstr(f, s->digest);
+	json_write_string(f, s->digest);
 	fprintf(f, "}");
 }
 
@@ -1256,10 +1250,10 @@ void diff_write_json(FILE *f, const struct diff_side *a, const struct diff_side 
 	for (size_t i = 0; i < r->nrows; i++) {
 		const struct diff_row *w = &r->rows[i];
 		fprintf(f, "%s\n    {\"reason\": %u, \"name\": ", i ? "," : "", w->reason);
-		jstr(f, reason_name(w->reason));
+		json_write_string(f, reason_name(w->reason));
 		fprintf(f, ", \"key\": ");
 		if (w->key[0])
-			jstr(f, w->key);
+			json_write_string(f, w->key);
 		else
 			fprintf(f, "null");
 		fprintf(f, ", \"exits_old\": %" PRIu64 ", \"exits_new\": %" PRIu64 ", \"n_old\": %zu, \"n_new\": %zu",
@@ -1308,7 +1302,7 @@ void diff_write_json(FILE *f, const struct diff_side *a, const struct diff_side 
 		t->significant ? "true" : "false");
 	for (size_t i = 0; i < r->nnotes; i++) {
 		fprintf(f, "%s", i ? ", " : "");
-		jstr(f, r->notes[i]);
+		json_write_string(f, r->notes[i]);
 	}
 	fprintf(f, "]");
 	if (o->fail_over_set)

@@ -534,3 +534,23 @@ const struct json *json_get(const struct json *j, const char *key)
 			return &j->items[i];
 	return NULL;
 }
+
+void json_write_string_n(FILE *f, const char *s, size_t len)
+{
+	fputc('"', f);
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c == '"' || c == '\\')
+			fprintf(f, "\\%c", c);
+		else if (c < 0x20)
+			fprintf(f, "\\u%04x", c);
+		else
+			fputc(c, f);
+	}
+	fputc('"', f);
+}
+
+void json_write_string(FILE *f, const char *s)
+{
+	json_write_string_n(f, s, strlen(s));
+}

@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 enum json_type { JSON_NULL, JSON_BOOL, JSON_NUMBER, JSON_STRING, JSON_ARRAY, JSON_OBJECT };
 
@@ -33,5 +34,11 @@ void json_free(struct json *j);
 /* An object's member, or NULL (also when j is not an object). */
 const struct json *json_get(const struct json *j, const char *key);
 const char *json_type_name(enum json_type t);
+
+/* Write s (NUL-terminated), or s[0..len), as a JSON string: quotes, \"
+ * and \\, control characters as \u00XX; other bytes as they are (UTF-8
+ * passes through). */
+void json_write_string(FILE *f, const char *s);
+void json_write_string_n(FILE *f, const char *s, size_t len);
 
 #endif

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json.h"
 #include "summary.h"
 
 /* ------------------------------------------------------------ grouping */
@@ -298,21 +299,6 @@ void summary_print(FILE *out, const struct summary *s, const struct summary_opts
 
 /* ------------------------------------------------------------ JSON */
 
-static void json_str(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
-	}
-	fputc('"', f);
-}
-
 static void json_sub(FILE *f, const struct sub_stat *e)
 {
 	static const char *const kinds[] = { "other", "io", "mmio", "cr", "msr", "vector", "exception", "cpuid",
@@ -360,7 +346,7 @@ static void json_reasons(FILE *f, const struct vcpu_stat *v, const struct summar
 			continue;
 		fprintf(f, "%s\n%s  {\"reason\": %u, \"name\": ", first ? "" : ",", ind, k);
 		first = false;
-		json_str(f, reason_name(k));
+		json_write_string(f, reason_name(k));
 		fprintf(f, ", \"count\": %" PRIu64 ", \"cycles_total\": %" PRIu64 ", \"cycles_avg\": %.1f"
 			", \"time_s\": %.9f, \"time_pct\": %.4f, \"p5\": %" PRIu64 ", \"p50\": %" PRIu64 ", \"p95\": %" PRIu64
 			", \"min\": %" PRIu64 ", \"max\": %" PRIu64 ", \"sub\": [",
@@ -398,7 +384,7 @@ int summary_json(FILE *f, const struct summary *s, const struct summary_opts *o)
 	struct vcpu_stat **a = select_vcpus(s, o, &n);
 
 	fprintf(f, "{\n  \"trace\": {\"path\": ");
-	json_str(f, o->trace_path ? o->trace_path : "");
+	json_write_string(f, o->trace_path ? o->trace_path : "");
 	if (rs)
 		fprintf(f, ", \"bytes\": %" PRIu64 ", \"gzip\": %s, \"windows\": %" PRIu64 ", \"pcpus\": %u"
 			", \"lost_records\": %" PRIu64 ", \"wrap_records\": %" PRIu64 ", \"corrupt_skipped\": %" PRIu64

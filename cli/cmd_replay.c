@@ -11,6 +11,7 @@
 #include <vmxlab/replay.h>
 
 #include "../analysis/diff.h"
+#include "../analysis/json.h"
 #include "cli.h"
 #include "scenario.h"
 
@@ -103,21 +104,6 @@ static void print_report(FILE *out, const char *trace, const char *hvname, const
 		c->repeat > 1 ? (r->digests_agree ? " (every replay agrees)" : " (REPLAYS DISAGREE)") : "");
 }
 
-static void json_string(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-		if (ch == '"' || ch == '\\')
-			fprintf(f, "\\%c", ch);
-		else if (ch < 0x20)
-			fprintf(f, "\\u%04x", ch);
-		else
-			fputc(ch, f);
-	}
-	fputc('"', f);
-}
-
 /* Per-replay medians: a number, or null for a replay that kept no sample. */
 static void json_medians(FILE *f, const double *m, unsigned n)
 {
@@ -144,12 +130,12 @@ static int write_json(const char *path, const char *trace, const char *hvname, c
 		return -1;
 	}
 	fprintf(f, "{\n  \"trace\": ");
-	json_string(f, trace);
+	json_write_string(f, trace);
 	if (have_id)
 		fprintf(f, ",\n  \"trace_id\": {\"size\": %" PRIu64 ", \"fnv1a64_first_mib\": \"%016" PRIx64 "\"}", tsize,
 			thash);
 	fprintf(f, ",\n  \"handler\": ");
-	json_string(f, hvname);
+	json_write_string(f, hvname);
 	fprintf(f, ",\n  \"mode\": \"%s\",\n  \"repeat\": %u,\n", r->exact ? "exact" : "inferred", c->repeat);
 	fprintf(f, "  \"timer\": \"%s\",\n  \"timer_overhead_ns\": %.2f,\n  \"exits\": %" PRIu64 ",\n", r->timer,
 		r->timer_overhead_ns, r->exits);
@@ -182,7 +168,7 @@ static int write_json(const char *path, const char *trace, const char *hvname, c
 		median_ci(sk->samples, sk->nsamples, &med, &lo, &hi);
 		fprintf(f, "%s\n    {\"reason\": %u, \"name\": \"%s\", \"key\": ", i ? "," : "", sk->reason,
 			vmx_exit_reason_name(sk->reason));
-		json_string(f, sk->label);
+		json_write_string(f, sk->label);
 		fprintf(f, ", \"count\": %" PRIu64 ", \"handler_ns_median\": %" PRIu64 ", \"samples_ns\": [", sk->exits, med);
 		for (uint64_t k = 0; k < sk->nsamples; k++)
 			fprintf(f, "%s%" PRIu64, k ? "," : "", sk->samples[k]);

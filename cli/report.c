@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../analysis/json.h"
 #include "report.h"
 
 static int cmp_u64(const void *a, const void *b)
@@ -171,21 +172,6 @@ void report_print(FILE *out, const struct scenario *sc, const struct run_summary
 	fprintf(out, "digest %016" PRIx64 "\n", r->digest);
 }
 
-static void json_string(FILE *f, const char *s, size_t len)
-{
-	fputc('"', f);
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
-	}
-	fputc('"', f);
-}
-
 static void json_reasons(FILE *f, const struct run_summary *s)
 {
 	bool first = true;
@@ -215,9 +201,9 @@ int report_json(const char *path, const struct scenario *sc, const struct run_su
 		return -1;
 	}
 	fprintf(f, "{\n  \"scenario\": ");
-	json_string(f, sc->path, strlen(sc->path));
+	json_write_string(f, sc->path);
 	fprintf(f, ",\n  \"name\": ");
-	json_string(f, s->name, strlen(s->name));
+	json_write_string(f, s->name);
 	fprintf(f, ",\n  \"cpu_hz\": %" PRIu64 ",\n  \"domains\": [{\"domain\": 1, \"exit_reasons\": ", s->tsc_khz * 1000);
 	json_reasons(f, s);
 	fprintf(f, ",\n    \"vcpus\": [{\"vcpu\": 0, \"exit_reasons\": ");
@@ -225,7 +211,7 @@ int report_json(const char *path, const struct scenario *sc, const struct run_su
 	fprintf(f, "}]}],\n  \"guest_instructions\": %" PRIu64 ",\n  \"virtual_time_ns\": %" PRIu64
 		   ",\n  \"predicted_time_ns\": %" PRIu64 ",\n  \"exits_modelled_ns\": %" PRIu64 ",\n  \"ended\": ",
 		s->res.guest_insns, s->res.vtime, s->res.vtime, s->exits_modelled_ns);
-	json_string(f, s->res.message, strlen(s->res.message));
+	json_write_string(f, s->res.message);
 	fprintf(f, ",\n  \"result_lines\": [");
 	bool first = true;
 	for (const char *p = s->console; p && *p;) {
@@ -233,7 +219,7 @@ int report_json(const char *path, const struct scenario *sc, const struct run_su
 		size_t len = eol ? (size_t)(eol - p) : strlen(p);
 		if (len >= 7 && !strncmp(p, "result:", 7)) {
 			fprintf(f, "%s", first ? "" : ", ");
-			json_string(f, p, len);
+			json_write_string_n(f, p, len);
 			first = false;
 		}
 		p = eol ? eol + 1 : p + len;
