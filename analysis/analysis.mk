@@ -19,10 +19,23 @@ $(HV_O0): $(HV_O0_OBJ)
 	@mkdir -p $(@D)
 	$(CC) -shared -Wl,--exclude-libs,ALL -Wl,-Bsymbolic -o $@ $^ -lcapstone
 
-# `make test` builds it first.  (A prerequisite of the test program would not
+# A build slowed in exactly one handler, for the same test: the reference
+# build's own objects, with the dispatch table's CPUID entry wrapped by
+# tests/hv-builds/slow_cpuid.c (-Wl,--wrap; that object is linked last, so
+# every other function keeps its offset in the .so).  `vmxlab diff` must
+# flag CPUID and nothing else.
+HV_SLOW_CPUID := $(BUILD)/tests/libvmxlab-hv-slow-cpuid.so
+
+$(BUILD)/obj/tests/hv-builds/%.o: CFLAGS += -fvisibility=hidden
+
+$(HV_SLOW_CPUID): $(call obj,$(HV_SRC)) $(BUILD)/libvmxmodel.a $(BUILD)/obj/tests/hv-builds/slow_cpuid.o
+	@mkdir -p $(@D)
+	$(CC) -shared -Wl,--exclude-libs,ALL -Wl,-Bsymbolic -Wl,--wrap=handle_cpuid -o $@ $^ -lcapstone
+
+# `make test` builds them first.  (A prerequisite of the test program would not
 # do: the top-level .SECONDARY lets make skip a missing prerequisite of a
 # program that is up to date.)
-test: $(HV_O0)
+test: $(HV_O0) $(HV_SLOW_CPUID)
 
 # The timing checks of tests/cli/test_diff.sh replay a trace of 20,000
 # Xen-style exits of nine reasons written by the benchmark's generator

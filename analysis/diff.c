@@ -19,7 +19,14 @@
  *     that interval and p never contradict each other.  With exits as the
  *     unit: a 95% percentile bootstrap interval (Efron & Tibshirani, "An
  *     Introduction to the Bootstrap", 1993, ch. 13), significant when it
- *     leaves out 0.
+ *     leaves out 0;
+ *   - paired (the one-shot mode: replay k of both builds was made in
+ *     round k, side by side): each line and the total are tested on the
+ *     per-round ratios new / old - the Wilcoxon signed-rank test on their
+ *     logarithms, the change their Hodges-Lehmann estimate, the total's
+ *     interval the one that goes with that test (Walsh averages) - so that
+ *     a change of the machine's speed that lasts longer than a round falls
+ *     on both sides of each ratio and cancels.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -740,8 +747,43 @@ static bool has_runs(const struct diff_side *s)
 	return true;
 }
 
+/* log(new / old) of each round where both sides have a value; n rounds. */
+static double *round_log_ratios(const double *x, size_t nx, const double *y, size_t ny, size_t *n)
+{
+	size_t m = nx < ny ? nx : ny;
+	double *d = malloc((m ? m : 1) * sizeof(double));
+	*n = 0;
+	if (!d)
+		return NULL;
+	for (size_t k = 0; k < m; k++)
+		if (x[k] > 0 && y[k] > 0)
+			d[(*n)++] = log(y[k] / x[k]);
+	return d;
+}
+
+/* Paired: the signed-rank test and the Hodges-Lehmann ratio of the rounds. */
+static void compare_rounds(struct diff_row *row, const struct diff_group *x, const struct diff_group *y, double alpha)
+{
+	size_t n;
+	double *d = round_log_ratios(x->runs, x->nruns, y->runs, y->nruns, &n);
+	struct stats_wsr w;
+	struct stats_ci ci;
+	double hl;
+
+	if (d && n && !stats_signed_rank(d, n, &w)) {
+		row->tested = true;
+		row->p = w.p;
+		row->exact = w.exact;
+		row->significant = w.p < alpha;
+		if (!stats_walsh_ci(d, n, 0.95, &hl, &ci))
+			row->change = exp(hl) - 1;
+	}
+	row->enough = n >= DIFF_MIN_SAMPLES;
+	free(d);
+}
+
 static void compare_row(struct diff_row *row, const struct diff_group *x, const struct diff_group *y,
-			enum diff_unit unit, double alpha)
+			enum diff_unit unit, bool paired, double alpha)
 {
 	row->old_med = row->new_med = row->change = NAN;
 	row->old_mean = row->new_mean = NAN;
@@ -767,12 +809,17 @@ static void compare_row(struct diff_row *row, const struct diff_group *x, const 
 		row->new_med = stats_median(vy, row->n_new);
 		stats_median_ci(vy, row->n_new, 0.95, &row->new_ci);
 	}
-	if (row->n_old && row->n_new) {
+	struct stats_mwu m;
+	if (row->n_old && row->n_new && paired) {
+		compare_rounds(row, x, y, alpha);
+	} else if (row->n_old && row->n_new) {
 		if (row->old_med > 0)
 			row->change = row->new_med / row->old_med - 1;
-		if (!stats_mann_whitney(vx, row->n_old, vy, row->n_new, &row->mwu)) {
+		if (!stats_mann_whitney(vx, row->n_old, vy, row->n_new, &m)) {
 			row->tested = true;
-			row->significant = row->mwu.p < alpha;
+			row->p = m.p;
+			row->exact = m.exact;
+			row->significant = m.p < alpha;
 		}
 		row->enough = row->n_old >= DIFF_MIN_SAMPLES && row->n_new >= DIFF_MIN_SAMPLES;
 	}
@@ -788,13 +835,50 @@ static void boot_interval(double *rep, size_t n, double *lo, double *hi)
 	*hi = stats_quantile(rep, n, 0.975);
 }
 
+/* Paired: the per-round ratios of the totals, their Hodges-Lehmann
+ * estimate, the signed-rank test and its interval (Walsh averages). */
+static void total_rounds(const double *ra, size_t na, const double *rb, size_t nb, struct diff_result *r)
+{
+	struct diff_total *t = &r->total;
+	size_t n;
+	double *d = round_log_ratios(ra, na, rb, nb, &n);
+	struct stats_wsr w;
+	struct stats_ci ci;
+	double hl;
+
+	t->walsh = true;
+	t->lo = t->hi = NAN;
+	if (!d || !n) {
+		free(d);
+		return;
+	}
+	if (!stats_walsh_ci(d, n, 0.95, &hl, &ci)) {
+		t->change = exp(hl) - 1;
+		t->lo = exp(ci.lo) - 1;
+		t->hi = exp(ci.hi) - 1;
+		t->ci_ok = ci.ok;
+		t->ci_level = ci.level;
+	}
+	if (!stats_signed_rank(d, n, &w)) {
+		t->has_p = true;
+		t->p = w.p;
+		t->exact = w.exact;
+		t->significant = w.p < r->alpha;
+	}
+	t->n_old = t->n_new = n;
+	t->enough = n >= DIFF_MIN_SAMPLES;
+	free(d);
+}
+
 static void total_replays(const struct diff_side *a, const struct diff_side *b, struct diff_result *r)
 {
 	struct diff_total *t = &r->total;
 	double *ta = calloc(a->repeat + 1, sizeof(double)), *tb = calloc(b->repeat + 1, sizeof(double));
+	/* The same, in replay order, NAN where left out: the paired rounds. */
+	double *ra = calloc(a->repeat + 1, sizeof(double)), *rb = calloc(b->repeat + 1, sizeof(double));
 	size_t na = 0, nb = 0;
 
-	if (!ta || !tb)
+	if (!ta || !tb || !ra || !rb)
 		goto out;
 	/* Per replay: the sum over the reasons both sides have of the old
 	 * exit count x that replay's median; a replay missing a reason is left
@@ -818,6 +902,7 @@ static void total_replays(const struct diff_side *a, const struct diff_side *b, 
 			}
 			if (ok)
 				tot[(*nt)++] = sum;
+			(side ? rb : ra)[k] = ok ? sum : NAN;
 		}
 	}
 	if (!na || !nb)
@@ -830,6 +915,11 @@ static void total_replays(const struct diff_side *a, const struct diff_side *b, 
 	t->old_ns = stats_median(ta, na);
 	t->new_ns = stats_median(tb, nb);
 	t->change = t->old_ns > 0 ? t->new_ns / t->old_ns - 1 : NAN;
+	t->enough = na >= DIFF_MIN_SAMPLES && nb >= DIFF_MIN_SAMPLES;
+	if (r->paired) {
+		total_rounds(ra, a->repeat, rb, b->repeat, r);
+		goto out;
+	}
 	/* The ratio new / old as a shift of the logarithms (Moses 1965). */
 	t->moses = true;
 	t->lo = t->hi = NAN;
@@ -858,10 +948,11 @@ static void total_replays(const struct diff_side *a, const struct diff_side *b, 
 		t->exact = m.exact;
 		t->significant = m.p < r->alpha;
 	}
-	t->enough = na >= DIFF_MIN_SAMPLES && nb >= DIFF_MIN_SAMPLES;
 out:
 	free(ta);
 	free(tb);
+	free(ra);
+	free(rb);
 }
 
 static void total_exits(const struct diff_side *a, const struct diff_side *b, const struct diff_opts *o,
@@ -943,6 +1034,7 @@ int diff_compute(const struct diff_side *a, const struct diff_side *b, const str
 		r->unit = DIFF_UNIT_REPLAYS;
 	else
 		r->unit = DIFF_UNIT_EXITS;
+	r->paired = o->paired && r->unit == DIFF_UNIT_REPLAYS;
 	r->rows = calloc(a->ng + b->ng + 1, sizeof(*r->rows));
 	if (!r->rows)
 		return -1;
@@ -961,7 +1053,7 @@ int diff_compute(const struct diff_side *a, const struct diff_side *b, const str
 			row->in_new = y != NULL;
 			row->count_old = x ? x->count : 0;
 			row->count_new = y ? y->count : 0;
-			compare_row(row, x, y, r->unit, r->alpha);
+			compare_row(row, x, y, r->unit, r->paired, r->alpha);
 		}
 	}
 	qsort(r->rows, r->nrows, sizeof(*r->rows), cmp_row);
@@ -1019,7 +1111,9 @@ int diff_compute(const struct diff_side *a, const struct diff_side *b, const str
 		diff_note(r, "%s: %zu+%zu %s, fewer than %d a side: the intervals in ( ) are [min, max] (confidence "
 			     "%.1f%% / %.1f%%, not 95%%)%s; not counted for --fail-over",
 			  names, w->n_old, w->n_new, unit, DIFF_MIN_SAMPLES, 100 * w->old_ci.level, 100 * w->new_ci.level,
-			  stats_mwu_min_p(w->n_old, w->n_new) >= r->alpha ? "; no p-value below alpha is possible" : "");
+			  (r->paired ? ldexp(2, -(int)w->n_old) : stats_mwu_min_p(w->n_old, w->n_new)) >= r->alpha
+				  ? "; no p-value below alpha is possible"
+				  : "");
 	}
 	free(done);
 	if (few_sub)
@@ -1137,9 +1231,15 @@ void diff_print(FILE *out, const struct diff_side *a, const struct diff_side *b,
 		fprintf(out, "  unit: one replay - a value is the replay's median handler ns for the line; n = replays a side\n");
 	else
 		fprintf(out, "  unit: one exit - a value is one exit's handler ns; n = exits a side (all replays pooled)\n");
-	fprintf(out, "  medians with distribution-free 95%% intervals (order statistics); p: Mann-Whitney U, two-sided, "
-		     "exact for n_old + n_new <= %d, else normal approximation with tie correction; ~: p >= %g\n",
-		STATS_MWU_EXACT_MAX, r->alpha);
+	fprintf(out, "  medians with distribution-free 95%% intervals (order statistics); ");
+	if (r->paired)
+		fprintf(out, "paired by round: change = the Hodges-Lehmann estimate of the rounds' new/old, p: Wilcoxon "
+			     "signed-rank on log(new/old), two-sided, exact for n <= %d; ~: p >= %g\n",
+			STATS_WSR_EXACT_MAX, r->alpha);
+	else
+		fprintf(out, "p: Mann-Whitney U, two-sided, exact for n_old + n_new <= %d, else normal approximation with "
+			     "tie correction; ~: p >= %g\n",
+			STATS_MWU_EXACT_MAX, r->alpha);
 	fprintf(out, "\n%-26s %9s  %-30s %-30s %8s %8s %7s\n", "reason / sub-key", "exits", "old ns  [95% interval]",
 		"new ns  [95% interval]", "change", "p", "n");
 	for (size_t i = 0; i < r->nrows; i++) {
@@ -1162,7 +1262,7 @@ void diff_print(FILE *out, const struct diff_side *a, const struct diff_side *b,
 		else
 			snprintf(ch, sizeof(ch), "%+.1f%%", 100 * w->change);
 		if (w->tested)
-			fmt_p(p, sizeof(p), w->mwu.p);
+			fmt_p(p, sizeof(p), w->p);
 		else
 			snprintf(p, sizeof(p), "-");
 		snprintf(n, sizeof(n), "%zu+%zu", w->n_old, w->n_new);
@@ -1194,7 +1294,11 @@ void diff_print(FILE *out, const struct diff_side *a, const struct diff_side *b,
 			fprintf(out, ", p %s (%s), n %zu+%zu", p, t->exact ? "exact" : "normal approximation", t->n_old, t->n_new);
 		}
 		fputc('\n', out);
-		if (r->unit == DIFF_UNIT_REPLAYS)
+		if (r->paired)
+			fprintf(out, "  per round: sum over reasons of old exits x the replay's median, one total a side; change: "
+				     "the Hodges-Lehmann estimate of the rounds' new/old; p: Wilcoxon signed-rank on their "
+				     "logarithms; the interval: the one that goes with that test (Walsh averages)\n");
+		else if (r->unit == DIFF_UNIT_REPLAYS)
 			fprintf(out, "  per replay: sum over reasons of old exits x the replay's median; p: Mann-Whitney U on those "
 				     "totals; the interval: the one that goes with that test (Moses), on their logarithms\n");
 		else
@@ -1245,8 +1349,9 @@ void diff_write_json(FILE *f, const struct diff_side *a, const struct diff_side 
 	json_side(f, a);
 	fprintf(f, ",\n  \"new\": ");
 	json_side(f, b);
-	fprintf(f, ",\n  \"unit\": \"%s\",\n  \"alpha\": %g,\n  \"test\": \"Mann-Whitney U, two-sided\",\n  \"lines\": [",
-		unit_name(r->unit), r->alpha);
+	fprintf(f, ",\n  \"unit\": \"%s\",\n  \"alpha\": %g,\n  \"test\": \"%s\",\n  \"lines\": [",
+		unit_name(r->unit), r->alpha,
+		r->paired ? "Wilcoxon signed-rank on the per-round log(new/old), two-sided" : "Mann-Whitney U, two-sided");
 	for (size_t i = 0; i < r->nrows; i++) {
 		const struct diff_row *w = &r->rows[i];
 		fprintf(f, "%s\n    {\"reason\": %u, \"name\": ", i ? "," : "", w->reason);
@@ -1279,8 +1384,8 @@ void diff_write_json(FILE *f, const struct diff_side *a, const struct diff_side 
 		fprintf(f, ", \"change\": ");
 		jnum(f, w->change);
 		fprintf(f, ", \"p\": ");
-		jnum(f, w->tested ? w->mwu.p : NAN);
-		fprintf(f, ", \"exact\": %s, \"significant\": %s, \"enough\": %s}", w->tested && w->mwu.exact ? "true" : "false",
+		jnum(f, w->tested ? w->p : NAN);
+		fprintf(f, ", \"exact\": %s, \"significant\": %s, \"enough\": %s}", w->tested && w->exact ? "true" : "false",
 			w->significant ? "true" : "false", w->enough ? "true" : "false");
 	}
 	const struct diff_total *t = &r->total;
@@ -1298,7 +1403,7 @@ void diff_write_json(FILE *f, const struct diff_side *a, const struct diff_side 
 	jnum(f, t->has_p ? t->p : NAN);
 	fprintf(f, ", \"ci_level\": ");
 	jnum(f, t->valid ? t->ci_level : NAN);
-	fprintf(f, ", \"interval\": \"%s\", \"significant\": %s},\n  \"notes\": [", t->moses ? "moses" : "bootstrap",
+	fprintf(f, ", \"interval\": \"%s\", \"significant\": %s},\n  \"notes\": [", t->walsh ? "walsh" : t->moses ? "moses" : "bootstrap",
 		t->significant ? "true" : "false");
 	for (size_t i = 0; i < r->nnotes; i++) {
 		fprintf(f, "%s", i ? ", " : "");
@@ -1334,7 +1439,7 @@ void diff_write_csv(FILE *f, const struct diff_result *r)
 				     100 * w->change,
 				     NAN,
 				     NAN,
-				     w->tested ? w->mwu.p : NAN };
+				     w->tested ? w->p : NAN };
 		for (size_t k = 0; k < sizeof(v) / sizeof(v[0]); k++) {
 			cnum(f, v[k]);
 			fputc(',', f);
@@ -1367,7 +1472,7 @@ int diff_fail_over(FILE *out, const struct diff_result *r, const struct diff_opt
 		if (w->key[0] || !w->enough || !w->significant || isnan(w->change) || !(w->change > lim))
 			continue;
 		fprintf(out, "fail-over: %s %+.1f%% > +%g%% (p %.2g, n %zu+%zu)\n", reason_name(w->reason), 100 * w->change,
-			o->fail_over, w->mwu.p, w->n_old, w->n_new);
+			o->fail_over, w->p, w->n_old, w->n_new);
 		fail = 1;
 	}
 	const struct diff_total *t = &r->total;

@@ -85,6 +85,8 @@ struct diff_opts {
 	unsigned boot;               /* bootstrap replicates for the total (exits as the unit); 0: 10000 */
 	uint64_t seed;               /* 0: a fixed seed (the output is reproducible) */
 	bool force;                  /* the inputs differ and the user knows */
+	bool paired;                 /* one-shot: replay k of each side was made in round k, side by side;
+				      * lines are tested on the per-round ratios (docs/diff.md) */
 };
 
 /* What the test is applied to. */
@@ -102,9 +104,11 @@ struct diff_row {
 	size_t n_old, n_new;         /* values in the unit */
 	double old_med, new_med;     /* NAN: none */
 	struct stats_ci old_ci, new_ci;
-	double change;               /* new / old - 1; NAN: not computable */
+	double change;               /* new / old - 1 (paired: the Hodges-Lehmann estimate of the per-round
+				      * ratio); NAN: not computable */
 	bool tested;
-	struct stats_mwu mwu;
+	double p;                    /* two-sided: Mann-Whitney U, or Wilcoxon signed-rank when paired */
+	bool exact;
 	bool significant;            /* tested and p < alpha */
 	bool enough;                 /* n >= DIFF_MIN_SAMPLES on both sides */
 	double old_mean, new_mean;   /* run results */
@@ -117,10 +121,13 @@ struct diff_total {
 	double change, lo, hi;       /* new / old - 1 and its 95% interval */
 	bool moses;                  /* replays unit: the interval is Moses' (stats_shift_ci) on the logs of the
 				      * per-replay totals; else a bootstrap of boot resamples */
+	bool walsh;                  /* paired: the signed-rank test's interval (stats_walsh_ci) on the logs of the
+				      * per-round ratios of the totals */
 	bool ci_ok;                  /* false: too few replays for 95%; [lo, hi] is the range, ci_level its level */
 	double ci_level;
 	bool has_p;
-	double p;                    /* replays unit: Mann-Whitney U on the per-replay totals */
+	double p;                    /* replays unit: Mann-Whitney U on the per-replay totals (paired: signed-rank
+				      * on the per-round ratios) */
 	bool exact;
 	bool significant, enough;
 	size_t n_old, n_new;
@@ -129,6 +136,7 @@ struct diff_total {
 
 struct diff_result {
 	enum diff_unit unit;
+	bool paired;                 /* replays unit, tested round by round */
 	struct diff_row *rows;
 	size_t nrows;
 	struct diff_total total;

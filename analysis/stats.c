@@ -289,6 +289,23 @@ static double *u_null_counts(size_t nx, size_t ny)
 	return counts;
 }
 
+/* z with P(Z > z) = tail for a standard normal Z: 1.96 for 0.025, other
+ * tails by bisection. */
+static double upper_normal_quantile(double tail)
+{
+	if (fabs(tail - 0.025) < 1e-12)
+		return 1.959963984540054;
+	double lo = 0, hi = 10;
+	for (int it = 0; it < 100; it++) {
+		double mid = (lo + hi) / 2;
+		if (1 - stats_normal_cdf(mid) > tail)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return (lo + hi) / 2;
+}
+
 int stats_shift_ci(const double *x, size_t nx, const double *y, size_t ny, double conf, struct stats_ci *ci)
 {
 	size_t nd = nx * ny;
@@ -326,18 +343,7 @@ int stats_shift_ci(const double *x, size_t nx, const double *y, size_t ny, doubl
 		free(c);
 	} else {
 		/* Hollander & Wolfe (1999) eq. 4.41: k = nx ny / 2 - z sqrt(nx ny (n+1) / 12). */
-		double z = 1.959963984540054; /* for conf 0.95; other levels by bisection below */
-		if (fabs(conf - 0.95) > 1e-12) {
-			double lo = 0, hi = 10;
-			for (int it = 0; it < 100; it++) {
-				double mid = (lo + hi) / 2;
-				if (1 - stats_normal_cdf(mid) > tail)
-					lo = mid;
-				else
-					hi = mid;
-			}
-			z = (lo + hi) / 2;
-		}
+		double z = upper_normal_quantile(tail);
 		double kk = floor((double)nd / 2 - z * sqrt((double)nd * (double)(nx + ny + 1) / 12));
 		k = kk >= 1 ? (size_t)kk : 0;
 		below = k ? stats_normal_cdf(((double)k - 0.5 - (double)nd / 2) / sqrt((double)nd * (double)(nx + ny + 1) / 12))
@@ -355,6 +361,176 @@ int stats_shift_ci(const double *x, size_t nx, const double *y, size_t ny, doubl
 		ci->ok = true;
 	}
 	free(d);
+	return 0;
+}
+
+/* ------------------------------------------------------------ paired values */
+
+/* The null distribution of W+ for n differences with doubled ranks r2[]
+ * (integers; midranks of ties are halves): each difference is positive or
+ * negative with probability 1/2, independently.  prob[s] = P(2 W+ = s) for
+ * s = 0 .. sum(r2).  NULL when out of memory. */
+static double *signed_rank_null(const long *r2, size_t n, long *smax)
+{
+	long total = 0;
+	for (size_t i = 0; i < n; i++)
+		total += r2[i];
+	double *prob = calloc((size_t)total + 1, sizeof(double));
+	if (!prob)
+		return NULL;
+	prob[0] = 1;
+	long reach = 0;
+	for (size_t i = 0; i < n; i++) {
+		reach += r2[i];
+		for (long s = reach; s >= 0; s--)
+			prob[s] = (prob[s] + (s >= r2[i] ? prob[s - r2[i]] : 0)) / 2;
+	}
+	*smax = total;
+	return prob;
+}
+
+int stats_signed_rank(const double *d, size_t n, struct stats_wsr *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->p = 1;
+	/* |d| with its sign; zero differences carry no sign and are dropped
+	 * (Wilcoxon 1945). */
+	struct labelled *all = malloc((n ? n : 1) * sizeof(*all));
+	long *r2 = malloc((n ? n : 1) * sizeof(long));
+	if (!all || !r2) {
+		free(all);
+		free(r2);
+		return -1;
+	}
+	size_t m = 0;
+	for (size_t i = 0; i < n; i++)
+		if (d[i] != 0)
+			all[m++] = (struct labelled){ fabs(d[i]), d[i] > 0 };
+	r->n = m;
+	qsort(all, m, sizeof(*all), cmp_labelled);
+	long w2 = 0;
+	double ties = 0;
+	for (size_t s = 0; s < m;) {
+		size_t e = s;
+		while (e < m && all[e].v == all[s].v)
+			e++;
+		size_t t = e - s;
+		long mid2 = (long)(2 * s + t + 1);
+		for (size_t i = s; i < e; i++) {
+			r2[i] = mid2;
+			if (all[i].from_x)
+				w2 += mid2;
+		}
+		ties += (double)t * (double)t * (double)t - (double)t;
+		s = e;
+	}
+	r->w = (double)w2 / 2;
+	int rc = 0;
+	if (m == 0) {
+		r->p = 1;
+		r->exact = true;
+	} else if (m <= STATS_WSR_EXACT_MAX) {
+		long smax;
+		double *prob = signed_rank_null(r2, m, &smax);
+		if (!prob) {
+			rc = -1;
+		} else {
+			double lo = 0, hi = 0;
+			for (long s = 0; s <= smax; s++) {
+				if (s <= w2)
+					lo += prob[s];
+				if (s >= w2)
+					hi += prob[s];
+			}
+			r->p = fmin(1, 2 * fmin(lo, hi));
+			r->exact = true;
+			free(prob);
+		}
+	} else {
+		/* Hollander & Wolfe (1999) sect. 3.1: E W+ = m(m+1)/4,
+		 * var W+ = m(m+1)(2m+1)/24 - sum(t^3 - t)/48. */
+		double mu = (double)m * (double)(m + 1) / 4;
+		double var = (double)m * (double)(m + 1) * (double)(2 * m + 1) / 24 - ties / 48;
+		double dd = fabs(r->w - mu) - 0.5;
+		if (var <= 0) {
+			r->p = 1;
+		} else {
+			if (dd < 0)
+				dd = 0;
+			r->z = (r->w >= mu ? dd : -dd) / sqrt(var);
+			r->p = fmin(1, erfc(fabs(r->z) / sqrt(2.0)));
+		}
+	}
+	free(all);
+	free(r2);
+	return rc;
+}
+
+int stats_walsh_ci(const double *d, size_t n, double conf, double *estimate, struct stats_ci *ci)
+{
+	size_t nw = n * (n + 1) / 2;
+	double tail = (1 - conf) / 2;
+
+	memset(ci, 0, sizeof(*ci));
+	ci->lo = ci->hi = *estimate = NAN;
+	if (!n)
+		return -1;
+	double *w = malloc(nw * sizeof(double));
+	long *r2 = malloc(n * sizeof(long));
+	if (!w || !r2) {
+		free(w);
+		free(r2);
+		return -1;
+	}
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = i; j < n; j++)
+			w[k++] = (d[i] + d[j]) / 2;
+	stats_sort(w, nw);
+	*estimate = stats_median(w, nw);
+	/* k: the largest with P(W+ <= k-1) <= tail, W+ without ties
+	 * (Hollander & Wolfe 1999, sect. 3.3, eq. 3.24). */
+	k = 0;
+	double below = 0;
+	if (n <= STATS_WSR_EXACT_MAX) {
+		for (size_t i = 0; i < n; i++)
+			r2[i] = 2 * (long)(i + 1);
+		long smax;
+		double *prob = signed_rank_null(r2, n, &smax);
+		if (!prob) {
+			free(w);
+			free(r2);
+			return -1;
+		}
+		double cum = 0;
+		for (size_t u = 0; 2 * u <= (size_t)smax / 2; u++) {
+			cum += prob[2 * u];
+			if (cum > tail * (1 + 1e-12))
+				break;
+			k = u + 1;
+			below = cum;
+		}
+		free(prob);
+	} else {
+		double z = upper_normal_quantile(tail);
+		double mu = (double)nw / 2, sd = sqrt((double)n * (double)(n + 1) * (double)(2 * n + 1) / 24);
+		double kk = floor(mu - z * sd);
+		k = kk >= 1 ? (size_t)kk : 0;
+		below = k ? stats_normal_cdf(((double)k - 0.5 - mu) / sd) : 0;
+	}
+	if (!k) {
+		ci->lo = w[0];
+		ci->hi = w[nw - 1];
+		ci->level = 1 - 2 * ldexp(1, -(int)n);
+		ci->ok = false;
+	} else {
+		ci->lo = w[k - 1];
+		ci->hi = w[nw - k];
+		ci->level = 1 - 2 * below;
+		ci->ok = true;
+	}
+	free(w);
+	free(r2);
 	return 0;
 }
 

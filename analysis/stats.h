@@ -73,6 +73,35 @@ double stats_mwu_min_p(size_t nx, size_t ny);
  * empty or memory runs out. */
 int stats_shift_ci(const double *x, size_t nx, const double *y, size_t ny, double conf, struct stats_ci *ci);
 
+/* Paired values (old and new measured side by side, round by round): the
+ * two-sided Wilcoxon signed-rank test (Wilcoxon 1945; Hollander & Wolfe
+ * 1999, sect. 3.1) of "the differences d_i are symmetric about 0".  Zero
+ * differences are dropped; ties of |d| get midranks.  w is W+, the sum of
+ * the ranks of the positive differences, over the n that are left.  Exact
+ * (n <= STATS_WSR_EXACT_MAX): p from the 2^n equally likely sign patterns
+ * given the ranks, ties included; else the normal approximation with the
+ * tie correction of the variance and a continuity correction of 0.5.
+ * With no difference left, p = 1. */
+#define STATS_WSR_EXACT_MAX 60
+struct stats_wsr {
+	double w;
+	double p;
+	double z;       /* normal approximation only */
+	size_t n;       /* non-zero differences */
+	bool exact;
+};
+/* 0, or -1 when memory runs out. */
+int stats_signed_rank(const double *d, size_t n, struct stats_wsr *r);
+
+/* The Hodges-Lehmann estimate of the centre of the differences (the median
+ * of the n(n+1)/2 Walsh averages (d_i + d_j)/2, i <= j) and the
+ * distribution-free interval that goes with the signed-rank test
+ * (Hollander & Wolfe 1999, sect. 3.3): [W_(k), W_(M+1-k)] of the sorted
+ * Walsh averages, k from W+'s exact null distribution (normal for large n).
+ * ok false (the range, with its level) when n is too small (n < 6 for 95%).
+ * -1 when n is 0 or memory runs out. */
+int stats_walsh_ci(const double *d, size_t n, double conf, double *estimate, struct stats_ci *ci);
+
 /* Standard normal distribution function. */
 double stats_normal_cdf(double z);
 

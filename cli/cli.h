@@ -24,6 +24,9 @@ struct hv_build {
 };
 /* 0, or -1 with err naming the file and what is wrong with it. */
 int hv_load(const char *path, struct hv_build *b, char *err, size_t errlen);
+/* The same from a private copy of the file in fresh memory (memfd): its
+ * code lands on other physical pages each time (vmxlab diff's rounds). */
+int hv_load_copy(const char *path, struct hv_build *b, char *err, size_t errlen);
 void hv_unload(struct hv_build *b);
 
 int cmd_run(int argc, char **argv);

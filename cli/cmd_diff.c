@@ -9,9 +9,8 @@
  *
  * Compares the handler cost of two handler builds (analysis/diff.c): from
  * two result files of `vmxlab replay --json` (or `vmxlab run --json`), or in
- * one go - both builds loaded into this process and replayed alternately
- * (A B A B ...) after one warm-up replay each, so that a drift of the
- * machine falls on both.  Exit status: 0, 1 when --fail-over trips, 2 for
+ * one go - both builds replayed side by side, round by round
+ * (cli/diff_oneshot.c), and compared round by round.  Exit status: 0, 1 when --fail-over trips, 2 for
  * usage and input errors (different traces without --force, a malformed
  * file).  docs/diff.md.
  */
@@ -26,6 +25,7 @@
 
 #include "../analysis/diff.h"
 #include "cli.h"
+#include "diff_oneshot.h"
 #include "scenario.h"
 
 #define DEFAULT_RUNS 10
@@ -36,100 +36,6 @@ static bool parse_double(const char *s, double *out)
 	errno = 0;
 	*out = strtod(s, &end);
 	return s[0] && !*end && !errno && isfinite(*out);
-}
-
-struct oneshot {
-	const char *trace, *old_so, *new_so, *scenario;
-	unsigned runs;
-};
-
-static int replay_into(const struct replay_config *cfg, struct diff_side *side, uint64_t *record_mismatches,
-		       char *err, size_t errlen)
-{
-	static struct replay_result res;
-	int rc = replay_run(cfg, &res, err, errlen);
-	if (!rc && side) {
-		char digest[24];
-		snprintf(digest, sizeof(digest), "%016" PRIx64, res.digest);
-		if (side->repeat && strcmp(digest, side->digest)) {
-			snprintf(err, errlen, "replays of %s disagree (digest %s, then %s): the build does not repeat itself on %s",
-				 side->label, side->digest, digest, cfg->trace_path);
-			rc = -1;
-		} else if (diff_side_add_replay(side, &res)) {
-			snprintf(err, errlen, "out of memory");
-			rc = -1;
-		}
-		if (res.exact)
-			*record_mismatches += res.record_mismatches;
-	}
-	replay_result_free(&res);
-	return rc;
-}
-
-static int oneshot_run(const struct oneshot *os, struct diff_side *a, struct diff_side *b, uint64_t mism[2], char *err,
-		       size_t errlen)
-{
-	static struct replay_config cfg;
-	static struct scenario sc;
-	struct hv_build ba, bb;
-	int rc = -1;
-
-	memset(&cfg, 0, sizeof(cfg));
-	cfg.domain = cfg.vcpu = -1;
-	cfg.repeat = 1;
-	cfg.trace_path = os->trace;
-	if (os->scenario) {
-		if (scenario_load(os->scenario, &sc, err, errlen))
-			return -1;
-		for (unsigned i = 0; i < sc.mc.ndevs; i++) {
-			snprintf(cfg.devs[i].name, sizeof(cfg.devs[i].name), "%s", sc.mc.devs[i].name);
-			snprintf(cfg.devs[i].options, sizeof(cfg.devs[i].options), "%s", sc.mc.devs[i].options);
-		}
-		cfg.ndevs = sc.mc.ndevs;
-		cfg.hv_options = sc.mc.hv_options[0] ? sc.mc.hv_options : NULL;
-	}
-	if (hv_load(os->old_so, &ba, err, errlen))
-		return -1;
-	if (hv_load(os->new_so, &bb, err, errlen)) {
-		hv_unload(&ba);
-		return -1;
-	}
-	uint64_t size = 0, hash = 0;
-	bool have_id = diff_trace_identity(os->trace, &size, &hash, err, errlen) == 0;
-	struct diff_side *sides[2] = { a, b };
-	const struct hv_build *builds[2] = { &ba, &bb };
-	for (int i = 0; i < 2; i++) {
-		struct diff_side *s = sides[i];
-		memset(s, 0, sizeof(*s));
-		s->kind = DIFF_REPLAY;
-		snprintf(s->label, sizeof(s->label), "%s", i ? os->new_so : os->old_so);
-		snprintf(s->source, sizeof(s->source), "%s", os->trace);
-		snprintf(s->handler, sizeof(s->handler), "%s", builds[i]->hv->name);
-		s->have_id = have_id;
-		s->trace_size = size;
-		s->trace_hash = hash;
-	}
-	/* One warm-up replay each (caches, page faults, lazy binding; its
-	 * messages are shown), then the measured replays in the order
-	 * A B, B A, A B, ... - alternating, and balanced so that a drift that
-	 * is linear in time falls on both builds alike. */
-	uint64_t ignored = 0;
-	for (unsigned k = 0; k <= os->runs; k++) {
-		cfg.quiet = k > 0;
-		for (int j = 0; j < 2; j++) {
-			int i = k == 0 || k % 2 ? j : 1 - j;
-			cfg.hv = builds[i]->hv;
-			if (replay_into(&cfg, k ? sides[i] : NULL, k ? &mism[i] : &ignored, err, errlen))
-				goto out;
-		}
-	}
-	diff_side_finish(a);
-	diff_side_finish(b);
-	rc = 0;
-out:
-	hv_unload(&bb);
-	hv_unload(&ba);
-	return rc;
 }
 
 /* A result file of replay or run (JSON), or a captured xentrace file. */
@@ -211,8 +117,9 @@ int cmd_diff(int argc, char **argv)
 	}
 
 	uint64_t mism[2] = { 0, 0 };
+	o.paired = oneshot;
 	if (oneshot) {
-		if (oneshot_run(&os, &a, &b, mism, err, sizeof(err))) {
+		if (diff_oneshot(&os, &a, &b, mism, err, sizeof(err))) {
 			fprintf(stderr, "vmxlab diff: %s\n", err);
 			return EXIT_USAGE;
 		}
@@ -250,9 +157,10 @@ int cmd_diff(int argc, char **argv)
 	if (differ)
 		diff_note(&r, "--force: %s", why);
 	if (oneshot) {
-		diff_note(&r, "one-shot: %u replays of each build in the order old new, new old, old new ..., after one "
-			      "warm-up replay of each",
-			  os.runs);
+		diff_note(&r, "one-shot: %u rounds; in each, both builds replay the trace in their own processes on one CPU, "
+			      "taking turns every %d exits (old first in rounds 1, 3, ..., new first in 2, 4, ...), after a "
+			      "warm-up replay each",
+			  os.runs, DIFF_ONESHOT_CHUNK);
 		if (strcmp(a.digest, b.digest))
 			diff_note(&r, "the builds decide differently on this trace (digests %s and %s)", a.digest, b.digest);
 		if (mism[1] && !mism[0])

@@ -4,21 +4,19 @@
  * loaded with RTLD_LOCAL, so two builds live side by side (vmxlab diff).
  */
 #include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "cli.h"
 
-int hv_load(const char *path, struct hv_build *b, char *err, size_t errlen)
+/* dlopen `file`; messages name `path`, the file the user gave. */
+static int load_as(const char *file, const char *path, struct hv_build *b, char *err, size_t errlen)
 {
 	memset(b, 0, sizeof(*b));
-	/* dlopen searches the library path for names without a slash; a user
-	 * names a file. */
-	char file[4096];
-	if (!strchr(path, '/'))
-		snprintf(file, sizeof(file), "./%s", path);
-	else
-		snprintf(file, sizeof(file), "%s", path);
 	b->dl = dlopen(file, RTLD_NOW | RTLD_LOCAL);
 	if (!b->dl) {
 		snprintf(err, errlen, "cannot load handler build %s: %s", path, dlerror());
@@ -45,6 +43,49 @@ int hv_load(const char *path, struct hv_build *b, char *err, size_t errlen)
 	}
 	snprintf(b->path, sizeof(b->path), "%s", path);
 	return 0;
+}
+
+int hv_load(const char *path, struct hv_build *b, char *err, size_t errlen)
+{
+	/* dlopen searches the library path for names without a slash; a user
+	 * names a file. */
+	char file[4096];
+	if (!strchr(path, '/'))
+		snprintf(file, sizeof(file), "./%s", path);
+	else
+		snprintf(file, sizeof(file), "%s", path);
+	return load_as(file, path, b, err, errlen);
+}
+
+int hv_load_copy(const char *path, struct hv_build *b, char *err, size_t errlen)
+{
+	int in = open(path, O_RDONLY | O_CLOEXEC);
+	if (in < 0) {
+		snprintf(err, errlen, "cannot load handler build %s: %s", path, strerror(errno));
+		return -1;
+	}
+	int fd = memfd_create("vmxlab-hv", MFD_CLOEXEC);
+	if (fd < 0) {
+		snprintf(err, errlen, "cannot load handler build %s: memfd_create: %s", path, strerror(errno));
+		close(in);
+		return -1;
+	}
+	char buf[65536];
+	ssize_t n;
+	while ((n = read(in, buf, sizeof(buf))) > 0 || (n < 0 && errno == EINTR))
+		if (n > 0 && write(fd, buf, (size_t)n) != n)
+			n = -1;
+	int rc = -1;
+	if (n < 0) {
+		snprintf(err, errlen, "cannot load handler build %s: copying it: %s", path, strerror(errno));
+	} else {
+		char file[64];
+		snprintf(file, sizeof(file), "/proc/self/fd/%d", fd);
+		rc = load_as(file, path, b, err, errlen);
+	}
+	close(in);
+	close(fd); /* the mapping keeps the pages */
+	return rc;
 }
 
 void hv_unload(struct hv_build *b)

@@ -2,9 +2,10 @@
 # vmxlab diff end to end: replay results of one trace compared (identical
 # inputs give "~" everywhere), other traces refused unless --force,
 # malformed files named, run results compared without tests, the one-shot
-# mode, and a genuinely slower handler build (hv/ at -O0,
-# analysis/analysis.mk) flagged by --fail-over while the build against
-# itself is not.
+# mode, a genuinely slower handler build (hv/ at -O0, analysis/analysis.mk)
+# flagged by --fail-over while the build against itself is not, a build
+# slowed in CPUID alone flagged in CPUID alone, and the rate of false
+# verdicts of the build against itself.
 #
 # Functional checks run the sanitized vmxlab ($VMXLAB); the two timing
 # checks run the optimized one ($BUILD/vmxlab), since sanitizers in the
@@ -15,6 +16,7 @@ B=${BUILD:-build}
 FAST=$B/vmxlab
 HV=$B/libvmxlab-hv.so
 HV_O0=$B/tests/libvmxlab-hv-O0.so
+HV_SLOW=$B/tests/libvmxlab-hv-slow-cpuid.so
 GEN=$B/bench/gen_trace
 tmp=$(mktemp -d /tmp/vmxlab-diff-XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
@@ -43,7 +45,7 @@ contains() { # contains NAME HAYSTACK NEEDLE
 # The table's lines: from the header to the first empty line.
 table() { printf '%s\n' "$1" | sed -n '/^reason \/ sub-key/,/^$/p' | sed '1d;/^$/d'; }
 
-for f in "$FAST" "$HV" "$HV_O0" "$GEN"; do
+for f in "$FAST" "$HV" "$HV_O0" "$HV_SLOW" "$GEN"; do
 	[ -e "$f" ] || { echo "FAIL $f is missing (make test builds it)"; exit 1; }
 done
 
@@ -118,7 +120,8 @@ check "a run result against a replay result is refused" 2 "$V" diff "$tmp/r1.jso
 
 # ---------------------------------------------------------------- one-shot
 check "one-shot (sanitized)" 0 "$V" diff --trace "$tmp/timer.xt" --old "$HV" --new "$HV_O0" --runs 6 --plot "$tmp/d.svg"
-contains "one-shot: the order" "$out" "6 replays of each build in the order old new, new old"
+contains "one-shot: the rounds" "$out" "one-shot: 6 rounds; in each, both builds replay the trace"
+contains "one-shot: paired" "$out" "paired by round"
 contains "one-shot: sub-keys" "$out" "  port 0x0020 out"
 svg=$(cat "$tmp/d.svg" 2>/dev/null)
 contains "--plot: an SVG picture" "$svg" '<svg xmlns="http://www.w3.org/2000/svg"'
@@ -187,14 +190,54 @@ fi
 if printf '%s\n' "$out" | grep -q '^fail-over: total +'; then ok "the -O0 build: the total too"; else echo "note: the total was not significant this time"; fi
 if table "$out" | grep -q ' -[0-9.]*% '; then bad "the -O0 build is faster somewhere: $out"; else ok "the -O0 build is faster nowhere"; fi
 
-# The build against itself (the same file: the same code at the same
-# address; docs/diff.md on copies of a build): nothing to report at alpha
-# 0.01.  One more try before failing, for the same reason as above.
+# The build against itself: nothing to report at alpha 0.01.  One more try
+# before failing, for the same reason as above.
 aa() {
 	"$FAST" diff --trace "$tmp/gen.xt" --old "$HV" --new "$HV" --runs 10 --alpha 0.01 --fail-over 5 >"$tmp/aa.out" 2>/dev/null
 }
 aa || aa
 rc=$?
 if [ $rc = 0 ]; then ok "A/A: the build against itself passes --fail-over 5"; else bad "A/A: exit $rc: $(cat "$tmp/aa.out")"; fi
+
+# A build slowed in exactly one handler (tests/hv-builds/slow_cpuid.c: the
+# reference objects, CPUID wrapped with some 200 cycles of extra work):
+# CPUID flagged slower with p < 0.01, every other reason "~" at alpha 0.01.
+# Eight other reasons each have a chance of up to 1% to come out
+# significant by chance, so one more try before failing.
+slow_verdict() { # prints what is wrong, nothing when right
+	"$FAST" diff --trace "$tmp/gen.xt" --old "$HV" --new "$HV_SLOW" --runs 12 --alpha 0.01 >"$tmp/slow.out" 2>/dev/null ||
+		{ echo "exit $?"; return; }
+	table "$(cat "$tmp/slow.out")" | grep -E '^[A-Z_]+ ' | awk '
+		$1 == "CPUID" { seen = 1; if ($(NF - 2) !~ /^[+]/ || $(NF - 1) + 0 >= 0.01) print "CPUID not flagged slower with p < 0.01: " $0; next }
+		$(NF - 2) != "~" { print "flagged besides CPUID: " $0 }
+		END { if (!seen) print "no CPUID line" }'
+}
+why=$(slow_verdict)
+[ -n "$why" ] && why=$(slow_verdict)
+if [ -z "$why" ]; then
+	ok "slowed in CPUID alone: $(table "$(cat "$tmp/slow.out")" | grep '^CPUID ' | awk '{print $(NF-2), "p", $(NF-1)}'), every other reason ~"
+else
+	bad "slowed in CPUID alone: $why"
+	cat "$tmp/slow.out"
+fi
+
+# The rate of false verdicts: the build against itself, one-shot, 12 times
+# at alpha 0.05.  Each reason line is a verdict; the share found
+# "significant" must stay at alpha, give or take the sampling error of the
+# count (three standard errors of a rate of 0.05 over the lines).
+lines=0
+flagged=0
+for i in $(seq 12); do
+	"$FAST" diff --trace "$tmp/gen.xt" --old "$HV" --new "$HV" --runs 10 >"$tmp/aa.out" 2>/dev/null ||
+		bad "A/A run $i: exit $?"
+	rows=$(table "$(cat "$tmp/aa.out")" | grep -E '^[A-Z_]+ ')
+	lines=$((lines + $(printf '%s\n' "$rows" | grep -c .)))
+	flagged=$((flagged + $(printf '%s\n' "$rows" | awk '$(NF - 2) != "~"' | grep -c .)))
+done
+verdict=$(awk -v f="$flagged" -v n="$lines" 'BEGIN {
+	r = f / n; bound = 0.05 + 3 * sqrt(0.05 * 0.95 / n)
+	printf "%d of %d reason lines significant at 0.05 (%.3f; bound %.3f)", f, n, r, bound
+	exit !(n >= 90 && r <= bound) }')
+if [ $? = 0 ]; then ok "A/A false-verdict rate: $verdict"; else bad "A/A false-verdict rate: $verdict"; fi
 
 [ $failures -eq 0 ]

@@ -198,7 +198,7 @@ static void identical_inputs_are_all_tilde(void **state)
 		assert_true(r.rows[i].tested);
 		assert_false(r.rows[i].significant);
 		assert_true(r.rows[i].change == 0);
-		assert_true(r.rows[i].mwu.p == 1);
+		assert_true(r.rows[i].p == 1);
 		assert_int_equal(r.rows[i].n_old, 10);
 	}
 	assert_true(r.total.valid);
@@ -232,8 +232,8 @@ static void a_real_shift_is_found(void **state)
 	const struct diff_row *hlt = row(&r, 12, ""), *io = row(&r, 30, ""), *port = row(&r, 30, "port 0x0020 out");
 	assert_false(hlt->significant);
 	assert_true(io->significant);
-	assert_true(io->mwu.exact);
-	assert_true(io->mwu.p < 0.001);
+	assert_true(io->exact);
+	assert_true(io->p < 0.001);
 	assert_true(io->change > 0.15 && io->change < 0.25);
 	assert_true(port->significant);
 	assert_true(io->old_ci.ok && io->old_ci.lo <= io->old_med && io->old_ci.hi >= io->old_med);
@@ -310,7 +310,7 @@ static void one_replay_a_side_tests_exits(void **state)
 	assert_int_equal(r.unit, DIFF_UNIT_EXITS);
 	const struct diff_row *io = row(&r, 30, "");
 	assert_int_equal(io->n_old, 20);
-	assert_true(io->mwu.exact); /* 20 + 20 <= STATS_MWU_EXACT_MAX */
+	assert_true(io->exact); /* 20 + 20 <= STATS_MWU_EXACT_MAX */
 	assert_true(io->significant);
 	assert_false(row(&r, 12, "")->significant);
 	diff_result_free(&r);
@@ -497,6 +497,59 @@ static void replay_results_become_sides(void **state)
 	diff_side_free(&s);
 }
 
+
+/* Rounds of the one-shot mode: the machine's speed changes by up to 2x from
+ * round to round and multiplies both builds alike.  A +10% change hides in
+ * that spread for the two-sample test and stands out round by round. */
+static void paired_rounds_cancel_the_machine(void **state)
+{
+	(void)state;
+	static struct replay_result res;
+	static uint64_t samples[2][12][3];
+	struct diff_side side[2];
+	struct diff_result r;
+	const double speed[12] = { 1.0, 1.9, 1.1, 2.0, 1.3, 1.0, 1.8, 1.2, 1.5, 1.0, 1.7, 1.4 };
+
+	memset(side, 0, sizeof(side));
+	for (int k = 0; k < 12; k++)
+		for (int i = 0; i < 2; i++) {
+			for (int j = 0; j < 3; j++) /* CPUID slower by 10% on the new side; HLT the same */
+				samples[i][k][j] = (uint64_t)(speed[k] * (400 + 10 * j) * (i ? 1.1 : 1.0));
+			memset(&res, 0, sizeof(res));
+			res.exits = 6;
+			res.reasons[10].exits = 3;
+			res.reasons[10].samples = samples[i][k];
+			res.reasons[10].nsamples = 3;
+			uint64_t hlt[3] = { (uint64_t)(speed[k] * 300), (uint64_t)(speed[k] * 310) + (uint64_t)(k % 3 == i),
+					    (uint64_t)(speed[k] * 320) };
+			res.reasons[12].exits = 3;
+			res.reasons[12].samples = hlt;
+			res.reasons[12].nsamples = 3;
+			assert_int_equal(diff_side_add_replay(&side[i], &res), 0);
+		}
+	diff_side_finish(&side[0]);
+	diff_side_finish(&side[1]);
+
+	struct diff_opts o = { .alpha = 0.01 };
+	assert_int_equal(diff_compute(&side[0], &side[1], &o, &r), 0);
+	assert_false(r.paired);
+	assert_false(row(&r, 10, "")->significant); /* 10% inside a 2x spread */
+	diff_result_free(&r);
+
+	o.paired = true;
+	assert_int_equal(diff_compute(&side[0], &side[1], &o, &r), 0);
+	assert_true(r.paired);
+	const struct diff_row *cpuid = row(&r, 10, "");
+	assert_true(cpuid->significant && cpuid->exact);
+	assert_true(cpuid->p < 0.001);                 /* every round slower: 2 / 2^12 */
+	assert_true(fabs(cpuid->change - 0.10) < 0.01); /* the per-round ratio */
+	assert_false(row(&r, 12, "")->significant);
+	assert_true(r.total.walsh && r.total.significant && r.total.lo > 0);
+	diff_result_free(&r);
+	diff_side_free(&side[0]);
+	diff_side_free(&side[1]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -511,6 +564,7 @@ int main(void)
 		cmocka_unit_test(malformed_files_name_themselves),
 		cmocka_unit_test(run_results_compare_without_tests),
 		cmocka_unit_test(replay_results_become_sides),
+		cmocka_unit_test(paired_rounds_cancel_the_machine),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

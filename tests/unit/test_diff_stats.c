@@ -14,6 +14,16 @@
  *   x = 1 .. 30      y = 21 .. 50       U 50   z -5.9071987  p 3.4797e-9 (normal, ties)
  *   x = 10x20 20x15 30x5  y = 10x10 20x15 30x15   U 525  z -2.8172492  p 0.0048437
  *
+ * Signed-rank (paired) tests, W+ and p from the 2^n sign patterns, checked
+ * by hand and by brute force below:
+ *   d = 1 .. 5                W+ 15   p = 2/32   = 0.0625
+ *   d = 1 .. 10               W+ 55   p = 2/1024 = 0.001953125
+ *   d = -1 2 3 4 5 6          W+ 20   p = 2*2/64 = 0.0625
+ *   d = 1 1 -1 2 (ties)       W+ 8    p = 2*4/16 = 0.5
+ *   d = -1 .. -20, 21 .. 70   W+ 2275 z 6.0394525  p 1.5463806e-9 (normal)
+ * Walsh interval of d = 1 .. 10: k 9 (P(W+ <= 8) = 25/1024), [3, 8] of the
+ * 55 averages, level 1 - 50/1024 = 0.951171875.
+ *
  * Median intervals: the largest k with P(Binomial(n, 1/2) <= k-1) <= 0.025
  * (Hollander & Wolfe 1999, table A.4 gives the same ranks):
  *   n 5: none (the range has 93.75%), n 6: k 1 (96.875%), n 10: k 2
@@ -306,6 +316,182 @@ static void false_positive_rate_at_most_alpha(void **state)
 	}
 }
 
+
+static void wsr_case(const double *d, size_t n, double w, double p, bool exact)
+{
+	struct stats_wsr r;
+	assert_int_equal(stats_signed_rank(d, n, &r), 0);
+	if (fabs(r.w - w) > 1e-9)
+		fail_msg("W+ %g, expected %g", r.w, w);
+	if (fabs(r.p - p) > 1e-7 * (p > 1e-6 ? 1 : 1e-3))
+		fail_msg("p %.12g, expected %.12g", r.p, p);
+	assert_int_equal(r.exact, exact);
+	/* Negating the differences mirrors W+ and keeps p. */
+	double m[80];
+	for (size_t i = 0; i < n; i++)
+		m[i] = -d[i];
+	struct stats_wsr s;
+	assert_int_equal(stats_signed_rank(m, n, &s), 0);
+	assert_true(fabs(s.w - ((double)r.n * (double)(r.n + 1) / 2 - w)) < 1e-9);
+	assert_true(fabs(s.p - r.p) < 1e-12);
+}
+
+/* p by enumerating the 2^n sign patterns, midranks for tied |d|. */
+static double wsr_brute(const double *d, size_t n)
+{
+	double a[16], rank[16], w = 0;
+	size_t m = 0;
+	for (size_t i = 0; i < n; i++)
+		if (d[i] != 0)
+			a[m++] = d[i];
+	for (size_t i = 0; i < m; i++) {
+		double below = 0, same = 0;
+		for (size_t j = 0; j < m; j++) {
+			below += fabs(a[j]) < fabs(a[i]);
+			same += fabs(a[j]) == fabs(a[i]);
+		}
+		rank[i] = below + (same + 1) / 2;
+		if (a[i] > 0)
+			w += rank[i];
+	}
+	double le = 0, ge = 0;
+	for (unsigned long mask = 0; mask < 1ul << m; mask++) {
+		double v = 0;
+		for (size_t i = 0; i < m; i++)
+			if (mask >> i & 1)
+				v += rank[i];
+		le += v <= w + 1e-9;
+		ge += v >= w - 1e-9;
+	}
+	double total = (double)(1ul << m);
+	return fmin(1, 2 * fmin(le, ge) / total);
+}
+
+static void signed_rank_exact_and_normal(void **state)
+{
+	(void)state;
+	const double a[] = { 3, 1, 5, 2, 4 };
+	wsr_case(a, 5, 15, 0.0625, true);
+	const double b[] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10 };
+	wsr_case(b, 10, 55, 2.0 / 1024, true);
+	const double c[] = { -1, 2, 3, 4, 5, 6 };
+	wsr_case(c, 6, 20, 0.0625, true);
+	const double t[] = { 1, 1, -1, 2 };
+	wsr_case(t, 4, 8, 0.5, true);
+	const double z[] = { 0, 4, 0, 1, 2, 3, 5 }; /* zeros are dropped */
+	wsr_case(z, 7, 15, 0.0625, true);
+	struct stats_wsr r;
+	assert_int_equal(stats_signed_rank(z, 2, &r), 0);
+	assert_true(r.n == 1 && r.p == 1);
+	const double zero[] = { 0, 0, 0 };
+	assert_int_equal(stats_signed_rank(zero, 3, &r), 0);
+	assert_true(r.n == 0 && r.p == 1);
+	double big[70];
+	for (int i = 0; i < 70; i++)
+		big[i] = i < 20 ? -(i + 1) : i + 1;
+	wsr_case(big, 70, 2275, 1.5463806e-9, false);
+
+	/* Random small cases with ties against the enumeration. */
+	struct stats_rng rng;
+	stats_rng_seed(&rng, 7);
+	for (int k = 0; k < 300; k++) {
+		size_t n = 1 + stats_rng_next(&rng) % 12;
+		double d[12];
+		for (size_t i = 0; i < n; i++)
+			d[i] = (double)((int)(stats_rng_next(&rng) % 9) - 4); /* -4 .. 4: ties and zeros */
+		assert_int_equal(stats_signed_rank(d, n, &r), 0);
+		double want = wsr_brute(d, n);
+		if (fabs(r.p - want) > 1e-12)
+			fail_msg("case %d (n %zu): p %.15g, enumeration %.15g", k, n, r.p, want);
+	}
+}
+
+static void walsh_interval(void **state)
+{
+	(void)state;
+	const double d[] = { 10, 9, 8, 7, 6, 5, 4, 3, 2, 1 };
+	struct stats_ci ci;
+	double hl;
+	assert_int_equal(stats_walsh_ci(d, 10, 0.95, &hl, &ci), 0);
+	assert_true(ci.ok && ci.lo == 3 && ci.hi == 8);
+	assert_true(fabs(ci.level - 0.951171875) < 1e-12);
+	assert_true(hl == 5.5);
+	assert_int_equal(stats_walsh_ci(d, 5, 0.95, &hl, &ci), 0);
+	assert_false(ci.ok); /* n 5: the range of the averages, 1 - 2/32 */
+	assert_true(ci.lo == 6 && ci.hi == 10 && fabs(ci.level - 0.9375) < 1e-12);
+	assert_int_equal(stats_walsh_ci(d, 0, 0.95, &hl, &ci), -1);
+
+	/* Interval and test agree: it leaves out 0 exactly when p < 0.05
+	 * (continuous values, so no ties). */
+	struct stats_rng rng;
+	stats_rng_seed(&rng, 11);
+	unsigned rejected = 0;
+	const size_t sizes[] = { 6, 10, 20, 40, 80 };
+	for (int s = 0; s < 5; s++)
+		for (int t = 0; t < 300; t++) {
+			double x[80];
+			size_t n = sizes[s];
+			for (size_t i = 0; i < n; i++)
+				x[i] = stats_rng_uniform(&rng) - 0.5 + 0.15 * (t % 3);
+			struct stats_wsr w;
+			stats_signed_rank(x, n, &w);
+			stats_walsh_ci(x, n, 0.95, &hl, &ci);
+			bool excludes = ci.lo > 0 || ci.hi < 0;
+			rejected += w.p < 0.05;
+			if (w.exact && excludes != (w.p < 0.05))
+				fail_msg("n %zu: interval [%g, %g], p %g", n, ci.lo, ci.hi, w.p);
+			if (!w.exact && fabs(w.p - 0.05) > 0.01 && excludes != (w.p < 0.05))
+				fail_msg("n %zu (normal): interval [%g, %g], p %g", n, ci.lo, ci.hi, w.p);
+		}
+	assert_true(rejected > 300 && rejected < 1200);
+}
+
+/* One round's median handler time: `base` ns slowed by the machine's speed
+ * in that round, 3% of noise left after the median of a few thousand
+ * exits, on the timer's 10 ns grid. */
+static double round_median(struct stats_rng *r, double speed, double base)
+{
+	double z = sqrt(-2 * log(stats_rng_uniform(r))) * cos(6.283185307179586 * stats_rng_uniform(r));
+	return 10 * floor(speed * base * exp(0.03 * z) / 10);
+}
+
+/* Paired rounds as diff's one-shot mode makes them: each round's machine
+ * speed multiplies both sides (a 2x spread, as seen on a shared machine),
+ * the test sees log(new/old).  At alpha 0.05 the A/A rate stays at or below
+ * alpha; a +10% change is found in nearly every comparison. */
+static void paired_false_positive_rate(void **state)
+{
+	(void)state;
+	struct stats_rng rng;
+	stats_rng_seed(&rng, 4242);
+	const size_t sizes[] = { 10, 20 };
+	for (int s = 0; s < 2; s++) {
+		size_t n = sizes[s], hits = 0, found = 0;
+		const unsigned trials = 4000;
+		for (unsigned t = 0; t < trials; t++) {
+			double d[20], e[20];
+			for (size_t i = 0; i < n; i++) {
+				double speed = 1 + stats_rng_uniform(&rng);
+				double old = round_median(&rng, speed, 300);
+				d[i] = log(round_median(&rng, speed, 300) / old);
+				e[i] = log(round_median(&rng, speed, 330) / old); /* +10% */
+			}
+			struct stats_wsr r;
+			stats_signed_rank(d, n, &r);
+			hits += r.p < 0.05;
+			stats_signed_rank(e, n, &r);
+			found += r.p < 0.05;
+		}
+		double rate = (double)hits / trials;
+		print_message("paired A/A n %zu: %.4f significant at 0.05; +10%% found in %.4f\n", n, rate,
+			      (double)found / trials);
+		if (rate > 0.05 + 3 * sqrt(0.05 * 0.95 / trials))
+			fail_msg("n %zu: %.3f of paired A/A comparisons significant at 0.05", n, rate);
+		if ((double)found / trials < 0.8)
+			fail_msg("n %zu: a +10%% change found in only %.3f", n, (double)found / trials);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -319,6 +505,9 @@ int main(void)
 		cmocka_unit_test(bootstrap_median_distribution),
 		cmocka_unit_test(gamma_and_beta_moments),
 		cmocka_unit_test(false_positive_rate_at_most_alpha),
+		cmocka_unit_test(signed_rank_exact_and_normal),
+		cmocka_unit_test(walsh_interval),
+		cmocka_unit_test(paired_false_positive_rate),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
