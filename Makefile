@@ -10,7 +10,8 @@ VERSION := 0.1.0
 CC      := gcc
 CXX     := g++
 WARN    := -Wall -Wextra -Werror
-CFLAGS  := -std=c11 -O2 -g $(WARN) -Iinclude -D_GNU_SOURCE -fPIC -MMD -MP \
+# Frame pointers: `vmxlab profile` walks them to find a sample's callers.
+CFLAGS  := -std=c11 -O2 -g $(WARN) -Iinclude -D_GNU_SOURCE -fPIC -MMD -MP -fno-omit-frame-pointer \
            -DVMXLAB_VERSION='"$(VERSION)"'
 SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 LDLIBS  :=
@@ -18,12 +19,12 @@ LDLIBS  :=
 # Debian 12 packages.  Build tools first, then the libraries (docs/building.md).
 DEB_PACKAGES := build-essential g++ pkg-config curl ca-certificates xz-utils patch \
                 libcapstone-dev libyaml-dev zlib1g-dev libsdl2-dev libcmocka-dev \
-                xvfb libedit-dev gdb
+                xvfb libedit-dev gdb libdw-dev
 
 BOCHS_TARBALL := $(CACHE)/bochs_3.0+dfsg.orig.tar.xz
 BOCHS_SRC     := $(BUILD)/bochs/src
 
-.PHONY: all demo test bench bench-replay fuzz clean deps bochs-source
+.PHONY: all demo test bench bench-replay bench-profile fuzz clean deps bochs-source
 .DEFAULT_GOAL := all
 # Keep intermediate objects so a second `make test` does no work.
 .SECONDARY:
@@ -78,7 +79,7 @@ TEST_HELPERS  := $(filter-out tests/unit/test_%.c tests/unit/bad_abi_hv.c,$(sort
 UNIT_TESTS    := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(sort $(wildcard tests/unit/test_*.c)))
 # Parts with build rules of their own append test programs here.
 TEST_PROGRAMS := $(UNIT_TESTS)
-LIBS          := -lcapstone -lyaml -lz -lm -ldl -ledit
+LIBS          := -lcapstone -lyaml -lz -lm -ldl -ledit -ldw -lelf
 # SDL2 for `display: sdl` (cli/display.c only; the window test runs under Xvfb).
 SDL_CFLAGS    := $(shell pkg-config --cflags sdl2 2>/dev/null)
 LIBS          += $(shell pkg-config --libs sdl2 2>/dev/null)
@@ -124,8 +125,9 @@ $(BUILD)/vmxlab: $(call obj,$(CLI_SRC) $(REPLAY_SRC) $(DEV_SRC) $(DM_CLIENT_SRC)
 	$(CC) $(CFLAGS) -o $@ -Wl,--start-group $(filter-out $(BOCHS_LIB),$^) -Wl,--end-group $(SIM_LIBS) $(LIBS)
 
 # The device-model process: the device models and the protocol server.
-$(BUILD)/vmxlab-dm: $(call obj,$(DM_MAIN_SRC) devices/dm/irqlog.c $(DEV_SRC))
-	$(CC) $(CFLAGS) -o $@ $^
+PROF_SRC      := analysis/profile.c analysis/profile_sym.c
+$(BUILD)/vmxlab-dm: $(call obj,$(DM_MAIN_SRC) devices/dm/irqlog.c $(DEV_SRC) $(PROF_SRC))
+	$(CC) $(CFLAGS) -o $@ $^ -ldw -lelf
 
 $(BUILD)/asan/vmxlab-dm: $(call aobj,$(DM_MAIN_SRC)) $(BUILD)/asan/libvmxlab.a
 	$(CC) $(CFLAGS) $(SAN) -o $@ $^ $(LIBS)
@@ -171,7 +173,7 @@ $(BUILD)/bench/bench_ioreq: $(call obj,bench/bench_ioreq.c $(HV_SRC) $(DEV_SRC) 
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
 
-bench: all $(BUILD)/bench/bench_ioreq bench-sim bench-replay bench-trace
+bench: all $(BUILD)/bench/bench_ioreq bench-sim bench-replay bench-trace bench-profile
 	@$(BUILD)/bench/bench_ioreq $(BUILD)/vmxlab-dm
 
 # Replay speed through the reference handlers, on a generated trace of a
@@ -183,6 +185,11 @@ $(REPLAY_BENCH_TRACE): $(BUILD)/bench/gen_trace
 bench-replay: all $(REPLAY_BENCH_TRACE)
 	@echo "replay of 1,000,000 exits through build/libvmxlab-hv.so:"
 	@$(BUILD)/vmxlab replay $(REPLAY_BENCH_TRACE) --quiet 2>/dev/null | grep 'exits/s'
+
+# What sampling costs a replay: the same 1,000,000 exits replayed plain and
+# under `vmxlab profile` at 1, 4 and 10 kHz (docs/profile.md).
+bench-profile: all $(REPLAY_BENCH_TRACE)
+	@bash bench/bench_profile.sh $(BUILD) $(REPLAY_BENCH_TRACE)
 
 # Long fuzz campaigns, FUZZ_SECONDS each (default 180): the trace reader, the
 # handler build and the guest-facing device models.

@@ -1,4 +1,4 @@
-# analysis/analysis.mk - rules for `vmxlab diff`'s tests.  Included by the
+# analysis/analysis.mk - rules for the tests of `vmxlab diff` and `vmxlab profile`.  Included by the
 # top-level Makefile (BUILD, CC, CFLAGS, HV_SRC, VMX_MODEL_SRC, DEPS_STAMP
 # come from there).
 
@@ -32,10 +32,19 @@ $(HV_SLOW_CPUID): $(call obj,$(HV_SRC)) $(BUILD)/libvmxmodel.a $(BUILD)/obj/test
 	@mkdir -p $(@D)
 	$(CC) -shared -Wl,--exclude-libs,ALL -Wl,-Bsymbolic -Wl,--wrap=handle_cpuid -o $@ $^ -lcapstone
 
+# For tests/cli/test_profile.sh: the same wrapping, with one deliberately
+# expensive function (tests/hv-builds/hot_cpuid.c) that `vmxlab profile`
+# must find on top.
+HV_HOT_CPUID := $(BUILD)/tests/libvmxlab-hv-hot-cpuid.so
+
+$(HV_HOT_CPUID): $(call obj,$(HV_SRC)) $(BUILD)/libvmxmodel.a $(BUILD)/obj/tests/hv-builds/hot_cpuid.o
+	@mkdir -p $(@D)
+	$(CC) -shared -Wl,--exclude-libs,ALL -Wl,-Bsymbolic -Wl,--wrap=handle_cpuid -o $@ $^ -lcapstone
+
 # `make test` builds them first.  (A prerequisite of the test program would not
 # do: the top-level .SECONDARY lets make skip a missing prerequisite of a
 # program that is up to date.)
-test: $(HV_O0) $(HV_SLOW_CPUID)
+test: $(HV_O0) $(HV_SLOW_CPUID) $(HV_HOT_CPUID)
 
 # The timing checks of tests/cli/test_diff.sh replay a trace of 20,000
 # Xen-style exits of nine reasons written by the benchmark's generator

@@ -34,6 +34,7 @@ int cmd_compare(int argc, char **argv);
 int cmd_replay(int argc, char **argv);
 int cmd_debug(int argc, char **argv);
 int cmd_diff(int argc, char **argv);
+int cmd_profile(int argc, char **argv);
 int cmd_vmcs_fields(int argc, char **argv);
 int cmd_exit_reasons(int argc, char **argv);
 int cmd_decode(int argc, char **argv);

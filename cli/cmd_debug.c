@@ -23,11 +23,6 @@
 
 #define PROMPT "(vmxlab) "
 
-static bool is_scenario(const char *path)
-{
-	size_t n = strlen(path);
-	return (n > 5 && strcmp(path + n - 5, ".yaml") == 0) || (n > 4 && strcmp(path + n - 4, ".yml") == 0);
-}
 
 static void strip(char *s)
 {
@@ -108,15 +103,6 @@ static void run_prompt(struct dbg *d)
 		write_history(hist);
 }
 
-static void resolve_workload(struct scenario *sc)
-{
-	char name[128];
-
-	if (!sc->workload[0])
-		return;
-	snprintf(name, sizeof(name), "guests/%s.elf", sc->workload);
-	cli_exe_path(sc->mc.image, sizeof(sc->mc.image), name);
-}
 
 static int open_live(struct dbg *d, struct scenario *sc, const char *path, const char *hv, const char *record)
 {
@@ -130,7 +116,7 @@ static int open_live(struct dbg *d, struct scenario *sc, const char *path, const
 		snprintf(sc->mc.hv_path, sizeof(sc->mc.hv_path), "%s", hv);
 	if (record)
 		snprintf(sc->mc.trace_path, sizeof(sc->mc.trace_path), "%s", record);
-	resolve_workload(sc);
+	scenario_resolve_workload(sc);
 	if (access(sc->mc.image, R_OK)) {
 		fprintf(stderr, "vmxlab debug: %s: guest image %s is missing (is the workload '%s' built? run make)\n",
 			path, sc->mc.image, sc->workload);
@@ -186,7 +172,7 @@ int cmd_debug(int argc, char **argv)
 	}
 	if (!path)
 		return cli_usage_error("debug", "needs a scenario (.yaml) or a trace");
-	bool live = is_scenario(path);
+	bool live = scenario_path_is_scenario(path);
 	if (live && scen)
 		return cli_usage_error("debug", "--scenario goes with a trace");
 	if (!live && (record || gdb))

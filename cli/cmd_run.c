@@ -40,15 +40,6 @@ static ssize_t tee_write(void *cookie, const char *data, size_t len)
 	return (ssize_t)len;
 }
 
-static void resolve_workload(struct scenario *sc)
-{
-	char name[128];
-
-	if (!sc->workload[0])
-		return;
-	snprintf(name, sizeof(name), "guests/%s.elf", sc->workload);
-	cli_exe_path(sc->mc.image, sizeof(sc->mc.image), name);
-}
 
 /* The scenario's end-of-run screenshots (screenshots: entries without
  * `at`, and --screenshot).  0, or -1 after printing why one failed. */
@@ -73,7 +64,7 @@ static int run_one(struct scenario *sc, bool echo, struct run_summary *sum)
 	struct console_tee tee = { .echo = echo };
 	cookie_io_functions_t io = { .write = tee_write };
 
-	resolve_workload(sc);
+	scenario_resolve_workload(sc);
 	if (access(sc->mc.image, R_OK)) {
 		fprintf(stderr, "vmxlab run: %s: guest image %s is missing (is the workload '%s' built? run make)\n",
 			sc->path, sc->mc.image, sc->workload);

@@ -699,9 +699,13 @@ static enum hv_verdict one_exit(struct machine *m, struct machine_result *r)
 		input_rec_begin(m->inputs);
 		vcpu = input_rec_vcpu(m->inputs);
 	}
+	if (m->cfg.prof_tag)
+		*m->cfg.prof_tag = (sig_atomic_t)reason;
 	uint64_t n0 = mono_ns();
 	enum hv_verdict v = m->hvb.hv->handle_exit(m->hv, vcpu, &out);
 	uint64_t native = mono_ns() - n0;
+	if (m->cfg.prof_tag)
+		*m->cfg.prof_tag = -1;
 	m->in_exit = false;
 	vtime_t modelled = sim_now(m->sim) - t0 + m->charge;
 	sim_charge(m->sim, m->charge);

@@ -7,8 +7,10 @@
 #ifndef VMXLAB_CLI_MACHINE_H
 #define VMXLAB_CLI_MACHINE_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <signal.h>
 #include <stdio.h>
 
 #include <vmxlab/hv.h>
@@ -58,6 +60,9 @@ struct machine_config {
 	 * (the vga model placed hv); false: headless. */
 	bool display_sdl;
 	char display_title[128];
+	/* `vmxlab profile`: the exit reason whose handler runs, written around
+	 * each handler call (-1 between them); NULL: not kept. */
+	volatile sig_atomic_t *prof_tag;
 };
 void machine_config_defaults(struct machine_config *c);
 

@@ -17,6 +17,7 @@
 
 #include <yaml.h>
 
+#include "cli.h"
 #include "scenario.h"
 
 struct ctx {
@@ -642,4 +643,20 @@ int scenario_load(const char *path, struct scenario *s, char *err, size_t errlen
 	yaml_parser_delete(&parser);
 	fclose(f);
 	return rc;
+}
+
+void scenario_resolve_workload(struct scenario *sc)
+{
+	char name[128];
+
+	if (!sc->workload[0])
+		return;
+	snprintf(name, sizeof(name), "guests/%s.elf", sc->workload);
+	cli_exe_path(sc->mc.image, sizeof(sc->mc.image), name);
+}
+
+bool scenario_path_is_scenario(const char *path)
+{
+	size_t n = strlen(path);
+	return (n > 5 && strcmp(path + n - 5, ".yaml") == 0) || (n > 4 && strcmp(path + n - 4, ".yml") == 0);
 }

@@ -41,6 +41,11 @@ struct scenario {
 
 /* 0, or -1 with err as "FILE:LINE:COLUMN: what is wrong". */
 int scenario_load(const char *path, struct scenario *s, char *err, size_t errlen);
+/* A scenario names a workload of guests/: its image next to vmxlab
+ * (build/guests/NAME.elf) becomes mc.image. */
+void scenario_resolve_workload(struct scenario *s);
+/* Whether a command-line path names a scenario (.yaml, .yml) rather than a trace. */
+bool scenario_path_is_scenario(const char *path);
 
 /* Parsers shared with the command line: "64M", "10ms", "1e9". */
 bool parse_size(const char *s, uint64_t *out);

@@ -951,9 +951,13 @@ static enum hv_verdict run_exit(struct engine *e, struct pending *p, struct vmx_
 	uint64_t fp[3] = { x->raw, x->rip, 0 };
 	struct hv_exit out;
 	uint64_t i0 = e->perf_fd >= 0 ? read_counter(e->perf_fd) : 0;
+	if (e->cfg->prof_tag)
+		*e->cfg->prof_tag = (sig_atomic_t)reason;
 	uint64_t t0 = tsc_begin();
 	enum hv_verdict verdict = e->cfg->hv->handle_exit(c->hv, via ? via : c->v, &out);
 	uint64_t t1 = tsc_end();
+	if (e->cfg->prof_tag)
+		*e->cfg->prof_tag = -1;
 	uint64_t i1 = e->perf_fd >= 0 ? read_counter(e->perf_fd) : 0;
 	uint64_t cyc = t1 - t0 > e->overhead_cycles ? t1 - t0 - e->overhead_cycles : 0;
 	uint64_t ns = (uint64_t)((double)cyc * e->ns_per_cycle + 0.5);

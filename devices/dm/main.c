@@ -21,6 +21,8 @@
 
 #include <vmxlab/ioreq.h>
 #include <vmxlab/platform.h>
+#include <vmxlab/profile.h>
+#include <vmxlab/vmx.h>
 
 struct dm {
 	struct dm_shared *page;
@@ -109,10 +111,17 @@ static int check_io(struct dm_shared *pg, const struct vmx_dev *d)
 	}
 }
 
+/* `vmxlab profile`: what this process serves, as the exit reason that
+ * caused it (profile.h). */
+static volatile sig_atomic_t prof_tag = PROF_TAG_NONE;
+static char prof_file[1024];
+
 static void do_io(struct vmx_dev *d, struct vmx_ioreq *r)
 {
 	const struct vmx_dev_ops *o = d->ops;
 
+	prof_tag = r->type == IOREQ_PIO ? EXIT_REASON_IO_INSTRUCTION
+		 : r->type == IOREQ_MMIO ? EXIT_REASON_EPT_VIOLATION : PROF_TAG_NONE;
 	switch (r->type) {
 	case IOREQ_PIO:
 		if (r->dir && o->pio_read)
@@ -137,6 +146,43 @@ static void do_io(struct vmx_dev *d, struct vmx_ioreq *r)
 		r->data = (uint64_t)o->intr_ack(d->state);
 		break;
 	}
+	prof_tag = PROF_TAG_NONE;
+}
+
+/* VMXLAB_PROFILE=RATE,SOURCE,FILE: sample this process while it serves. */
+static void profile_begin(void)
+{
+	const char *env = getenv(PROF_DM_ENV);
+	unsigned rate;
+	int only, n = 0;
+	if (!env || sscanf(env, "%u,%d,%n", &rate, &only, &n) != 2 || !env[n])
+		return;
+	struct prof_opts o = { .rate_hz = rate, .only = only };
+	char err[256];
+	if (prof_start(&o, &prof_tag, err, sizeof(err))) {
+		fprintf(stderr, "vmxlab-dm: %s\n", err);
+		return;
+	}
+	snprintf(prof_file, sizeof(prof_file), "%s", env + n);
+}
+
+static void profile_end(void)
+{
+	if (!prof_file[0])
+		return;
+	prof_stop(NULL);
+	struct prof_data d = { 0 };
+	char err[256];
+	FILE *f = fopen(prof_file, "w");
+	if (!f)
+		fprintf(stderr, "vmxlab-dm: cannot write %s: %s\n", prof_file, strerror(errno));
+	else if (prof_resolve(&d, NULL, "vmxlab-dm", err, sizeof(err)))
+		fprintf(stderr, "vmxlab-dm: %s\n", err);
+	else if (prof_data_write(&d, f))
+		fprintf(stderr, "vmxlab-dm: cannot write %s\n", prof_file);
+	if (f)
+		fclose(f);
+	prof_data_free(&d);
 }
 
 static int dump_dev(struct dm_shared *pg, const struct vmx_dev *d)
@@ -275,6 +321,7 @@ int main(int argc, char **argv)
 		if (!platform_add(dm.plat, ops, colon ? colon + 1 : "", PLACE_DM, true, err, sizeof(err)))
 			die("%s", err);
 	}
+	profile_begin();
 	for (;;) {
 		uint64_t tick;
 		ssize_t got = read(req, &tick, sizeof(tick));
@@ -296,6 +343,7 @@ int main(int argc, char **argv)
 		if (op == DM_OP_QUIT && status == 0)
 			break;
 	}
+	profile_end();
 	platform_free(dm.plat);
 	return 0;
 }

@@ -16,6 +16,7 @@
 #ifndef VMXLAB_REPLAY_H
 #define VMXLAB_REPLAY_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -47,6 +48,9 @@ struct replay_config {
 	uint64_t max_samples;            /* per reason kept for the JSON; 0: 100000 */
 	FILE *console;                   /* guest console output from hypercalls, or NULL */
 	bool quiet;                      /* no handler, device or trace messages on stderr */
+	/* `vmxlab profile`: the exit reason whose handler runs, written around
+	 * each handler call (PROF_TAG_NONE, -1, between them); NULL: not kept. */
+	volatile sig_atomic_t *prof_tag;
 };
 
 enum fidelity {

@@ -1,0 +1,255 @@
+/*
+ * vmxlab profile (SCENARIO.yaml | TRACE) [--hv LIB.so] [--scenario S.yaml] [--repeat N]
+ *                [--rate HZ] [--source auto|cycles|cpu-clock|timer] [--top N] [--all]
+ *                [--json FILE] [--flame FILE]
+ *
+ * Runs a scenario, or replays a trace, while sampling where the thread that
+ * handles the exits spends its CPU time (include/vmxlab/profile.h), and
+ * prints the handler build's hotspots apart from the device models,
+ * capstone and the testbed itself, per exit reason.  Devices placed `dm`
+ * are sampled in vmxlab-dm the same way and merged.  docs/profile.md.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <vmxlab/profile.h>
+#include <vmxlab/replay.h>
+
+#include "../analysis/profile_report.h"
+#include "cli.h"
+#include "machine.h"
+#include "scenario.h"
+
+static volatile sig_atomic_t tag = PROF_TAG_NONE;
+
+struct profile_run {
+	struct prof_opts opts;
+	struct prof_data data;
+	double reason_ns[VMX_EXIT_REASON_COUNT];
+	char handler[4096];
+	char dm_file[64];           /* where vmxlab-dm writes its samples, or "" */
+	char dm_note[640];
+	char err[4096];
+};
+
+static const char *const source_names[] = { "cycles", "cpu-clock", "timer" };
+
+/* Samples of vmxlab-dm, when a device was placed there. */
+static void take_dm(struct profile_run *p)
+{
+	if (!p->dm_file[0])
+		return;
+	char err[512];
+	if (prof_data_read(&p->data, p->dm_file, err, sizeof(err)))
+		snprintf(p->dm_note, sizeof(p->dm_note), "vmxlab-dm's samples are missing: %s", err);
+	unlink(p->dm_file);
+	unsetenv(PROF_DM_ENV);
+}
+
+static int profile_scenario(const char *path, const char *hv, struct profile_run *p)
+{
+	static struct scenario sc;
+	if (scenario_load(path, &sc, p->err, sizeof(p->err)))
+		return EXIT_USAGE;
+	scenario_resolve_workload(&sc);
+	if (access(sc.mc.image, R_OK)) {
+		snprintf(p->err, sizeof(p->err), "%.1024s: guest image %.2048s is missing (is the workload '%s' built? run make)",
+			 path, sc.mc.image, sc.workload);
+		return EXIT_USAGE;
+	}
+	if (hv)
+		snprintf(sc.mc.hv_path, sizeof(sc.mc.hv_path), "%s", hv);
+	else if (!sc.mc.hv_path[0])
+		cli_exe_path(sc.mc.hv_path, sizeof(sc.mc.hv_path), "libvmxlab-hv.so");
+	snprintf(p->handler, sizeof(p->handler), "%s", sc.mc.hv_path);
+	sc.mc.console = NULL;
+	sc.mc.prof_tag = &tag;
+	bool dm = false;
+	for (unsigned i = 0; i < sc.mc.ndevs; i++)
+		dm |= sc.mc.devs[i].placement == PLACE_DM;
+	if (dm) {
+		char env[128];
+		snprintf(p->dm_file, sizeof(p->dm_file), "/tmp/vmxlab-profile-dm-%d", (int)getpid());
+		snprintf(env, sizeof(env), "%u,%d,%s", p->opts.rate_hz, p->opts.only, p->dm_file);
+		setenv(PROF_DM_ENV, env, 1);
+	}
+	struct machine *m = machine_create(&sc.mc, p->err, sizeof(p->err));
+	if (!m) {
+		take_dm(p);
+		return EXIT_USAGE;
+	}
+	struct machine_result r;
+	if (prof_start(&p->opts, &tag, p->err, sizeof(p->err))) {
+		machine_destroy(m);
+		take_dm(p);
+		return EXIT_USAGE;
+	}
+	int rc = machine_run(m, &r);
+	prof_stop(NULL);
+	for (unsigned i = 0; i < VMX_EXIT_REASON_COUNT; i++) {
+		const struct reason_stats *s = machine_reason_stats(m, i);
+		p->reason_ns[i] = s ? (double)s->native_ns : 0;
+	}
+	/* Resolve while the handler build is still loaded. */
+	int rr = prof_resolve(&p->data, p->handler, "vmxlab", p->err, sizeof(p->err));
+	machine_destroy(m);
+	take_dm(p);
+	if (rr)
+		return EXIT_USAGE;
+	if (rc)
+		fprintf(stderr, "vmxlab profile: %s: the run ended early: %s (the profile covers it up to there)\n", path,
+			r.message);
+	return EXIT_OK;
+}
+
+static int profile_trace(const char *trace, const char *hv, const char *scen, unsigned repeat, struct profile_run *p)
+{
+	static struct replay_config cfg;
+	static struct replay_result res;
+	static struct scenario sc;
+
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.domain = cfg.vcpu = -1;
+	cfg.repeat = repeat;
+	cfg.quiet = true;
+	cfg.prof_tag = &tag;
+	if (scen) {
+		if (scenario_load(scen, &sc, p->err, sizeof(p->err)))
+			return EXIT_USAGE;
+		for (unsigned i = 0; i < sc.mc.ndevs; i++) {
+			snprintf(cfg.devs[i].name, sizeof(cfg.devs[i].name), "%s", sc.mc.devs[i].name);
+			snprintf(cfg.devs[i].options, sizeof(cfg.devs[i].options), "%s", sc.mc.devs[i].options);
+		}
+		cfg.ndevs = sc.mc.ndevs;
+		cfg.hv_options = sc.mc.hv_options[0] ? sc.mc.hv_options : NULL;
+		if (!hv && sc.mc.hv_path[0])
+			hv = sc.mc.hv_path;
+	}
+	if (hv)
+		snprintf(p->handler, sizeof(p->handler), "%s", hv);
+	else
+		cli_exe_path(p->handler, sizeof(p->handler), "libvmxlab-hv.so");
+	struct hv_build b;
+	if (hv_load(p->handler, &b, p->err, sizeof(p->err)))
+		return EXIT_USAGE;
+	cfg.trace_path = trace;
+	cfg.hv = b.hv;
+	int rc = EXIT_USAGE;
+	if (prof_start(&p->opts, &tag, p->err, sizeof(p->err)) == 0) {
+		int r = replay_run(&cfg, &res, p->err, sizeof(p->err));
+		prof_stop(NULL);
+		if (r == 0) {
+			for (unsigned i = 0; i < VMX_EXIT_REASON_COUNT; i++)
+				for (unsigned k = 0; res.reasons[i].repeat_avg && k < repeat; k++)
+					p->reason_ns[i] += res.reasons[i].repeat_avg[k] * (double)res.reasons[i].exits;
+			if (prof_resolve(&p->data, p->handler, "vmxlab", p->err, sizeof(p->err)) == 0)
+				rc = EXIT_OK;
+		}
+		replay_result_free(&res);
+	}
+	hv_unload(&b);
+	return rc;
+}
+
+static int write_out(const char *path, const struct prof_data *d, const struct prof_report_opts *ro, bool json)
+{
+	FILE *f = strcmp(path, "-") ? fopen(path, "w") : stdout;
+	if (!f) {
+		fprintf(stderr, "vmxlab profile: cannot write %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	int rc = json ? prof_write_json(f, d, ro) : prof_write_folded(f, d);
+	if (f != stdout && fclose(f))
+		rc = -1;
+	if (rc)
+		fprintf(stderr, "vmxlab profile: cannot write %s: %s\n", path, strerror(errno));
+	return rc;
+}
+
+int cmd_profile(int argc, char **argv)
+{
+	static struct profile_run p;
+	const char *target = NULL, *hv = NULL, *scen = NULL, *json = NULL, *flame = NULL;
+	unsigned repeat = 1, top = 20;
+	bool all = false;
+	uint64_t x;
+
+	memset(&p, 0, sizeof(p));
+	p.opts.rate_hz = 4000; /* perf record's default */
+	p.opts.only = -1;
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		bool more = i + 1 < argc;
+		if (!strcmp(a, "--hv") && more) {
+			hv = argv[++i];
+		} else if (!strcmp(a, "--scenario") && more) {
+			scen = argv[++i];
+		} else if (!strcmp(a, "--json") && more) {
+			json = argv[++i];
+		} else if (!strcmp(a, "--flame") && more) {
+			flame = argv[++i];
+		} else if (!strcmp(a, "--rate") && more) {
+			if (!cli_parse_u64(argv[++i], &x) || x < 10 || x > 100000)
+				return cli_usage_error("profile", "--rate takes 10..100000 samples per second");
+			p.opts.rate_hz = (unsigned)x;
+		} else if (!strcmp(a, "--repeat") && more) {
+			if (!cli_parse_u64(argv[++i], &x) || x < 1 || x > 1000)
+				return cli_usage_error("profile", "--repeat takes 1..1000");
+			repeat = (unsigned)x;
+		} else if (!strcmp(a, "--top") && more) {
+			if (!cli_parse_u64(argv[++i], &x) || x < 1 || x > 10000)
+				return cli_usage_error("profile", "--top takes 1..10000");
+			top = (unsigned)x;
+		} else if (!strcmp(a, "--all")) {
+			all = true;
+		} else if (!strcmp(a, "--source") && more) {
+			const char *s = argv[++i];
+			p.opts.only = -2;
+			if (!strcmp(s, "auto"))
+				p.opts.only = -1;
+			for (int k = 0; k < PROF_SOURCE_COUNT; k++)
+				if (!strcmp(s, source_names[k]))
+					p.opts.only = k;
+			if (p.opts.only == -2)
+				return cli_usage_error("profile", "--source takes auto, cycles, cpu-clock or timer");
+		} else if (a[0] == '-' || target) {
+			return cli_usage_error("profile", "unknown option or extra argument");
+		} else {
+			target = a;
+		}
+	}
+	if (!target)
+		return cli_usage_error("profile", "needs a scenario (.yaml) or a trace");
+	bool live = scenario_path_is_scenario(target);
+	if (live && (scen || repeat != 1))
+		return cli_usage_error("profile", "--scenario and --repeat are for traces");
+	int rc = live ? profile_scenario(target, hv, &p) : profile_trace(target, hv, scen, repeat, &p);
+	if (rc) {
+		fprintf(stderr, "vmxlab profile: %s\n", p.err);
+		prof_data_free(&p.data);
+		return rc;
+	}
+	struct prof_report_opts ro = {
+		.target = target,
+		.handler = p.handler,
+		.top = top,
+		.all = all,
+		.reason_ns = p.reason_ns,
+		.cpu_ns = p.data.stats[0].cpu_seconds * 1e9,
+		.dm_note = p.dm_note[0] ? p.dm_note : NULL,
+		.outside = live ? "the guest running on the Bochs CPU, device timers, the run loop"
+				: "the replay engine reading the trace and preparing each exit",
+	};
+	bool to_stdout = (json && !strcmp(json, "-")) || (flame && !strcmp(flame, "-"));
+	if (!to_stdout)
+		prof_print(stdout, &p.data, &ro);
+	if (json && write_out(json, &p.data, &ro, true))
+		rc = EXIT_USAGE;
+	if (flame && write_out(flame, &p.data, &ro, false))
+		rc = EXIT_USAGE;
+	prof_data_free(&p.data);
+	return rc;
+}
