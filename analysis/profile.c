@@ -19,6 +19,11 @@
  * stack, is 8-byte aligned and above the previous one, so a library built
  * without frame pointers (libc, capstone, Bochs) ends the chain instead of
  * sending it into the weeds; its own PC is still exact.
+ *
+ * Only user space is sampled (exclude_kernel; the timer's SIGPROF lands in
+ * user space too): CPU time the thread spends in system calls - the ioreq
+ * round trip's eventfd writes and polls - is reported as a total, not
+ * attributed.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -30,6 +35,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <ucontext.h>
@@ -53,6 +59,12 @@ static bool have_timer;
 static struct sigaction old_action;
 static struct prof_stats cur;
 static struct timespec cpu0;
+static struct rusage ru0;
+
+static double tv_seconds(struct timeval a, struct timeval b)
+{
+	return (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_usec - a.tv_usec) / 1e6;
+}
 
 const char *prof_source_name(enum prof_source s)
 {
@@ -234,6 +246,7 @@ int prof_start(const struct prof_opts *o, const volatile sig_atomic_t *tag, char
 	}
 	snprintf(cur.why, sizeof(cur.why), "%s%s%s", why[0], why[0][0] && why[1][0] ? "; " : "", why[1]);
 	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu0);
+	getrusage(RUSAGE_THREAD, &ru0);
 	if (perf_fd >= 0) {
 		ioctl(perf_fd, PERF_EVENT_IOC_RESET, 0);
 		ioctl(perf_fd, PERF_EVENT_IOC_REFRESH, 1);
@@ -253,7 +266,11 @@ void prof_stop(struct prof_stats *st)
 		have_timer = false;
 	}
 	struct timespec cpu1;
+	struct rusage ru1;
 	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu1);
+	getrusage(RUSAGE_THREAD, &ru1);
+	cur.user_seconds = tv_seconds(ru0.ru_utime, ru1.ru_utime);
+	cur.sys_seconds = tv_seconds(ru0.ru_stime, ru1.ru_stime);
 	/* A signal already on its way must not meet SIGPROF's default action
 	 * (it terminates the process). */
 	if (!(old_action.sa_flags & SA_SIGINFO) && old_action.sa_handler == SIG_DFL)

@@ -253,9 +253,12 @@ static const char *short_file(const char *p)
 
 static void print_sampling(FILE *out, const char *who, const struct prof_stats *st)
 {
-	double achieved = st->cpu_seconds > 0 ? (double)st->samples / st->cpu_seconds : 0;
-	fprintf(out, "  %s: %s, %u Hz asked, %.0f Hz of CPU time got; %" PRIu64 " samples over %.3f s of CPU", who,
-		prof_source_name(st->source), st->rate_hz, achieved, st->samples, st->cpu_seconds);
+	double user = st->user_seconds > 0 ? st->user_seconds : st->cpu_seconds;
+	double achieved = user > 0 ? (double)st->samples / user : 0;
+	fprintf(out, "  %s: %s, %u Hz asked, %.0f Hz of user time got; %" PRIu64 " samples; CPU %.3f s: user %.3f s "
+		     "(sampled), kernel %.3f s (system calls, not sampled)",
+		who, prof_source_name(st->source), st->rate_hz, achieved, st->samples, st->cpu_seconds, st->user_seconds,
+		st->sys_seconds);
 	if (st->dropped)
 		fprintf(out, ", %" PRIu64 " dropped (buffer full)", st->dropped);
 	if (st->addresses)
@@ -378,9 +381,9 @@ static void json_stats(FILE *out, const struct prof_stats *st)
 	fprintf(out, "{\"source\": ");
 	json_write_string(out, prof_source_name(st->source));
 	fprintf(out, ", \"rate_hz\": %u, \"achieved_hz\": %.1f, \"samples\": %" PRIu64 ", \"dropped\": %" PRIu64
-		     ", \"cpu_seconds\": %.6f, \"why\": ",
-		st->rate_hz, st->cpu_seconds > 0 ? (double)st->samples / st->cpu_seconds : 0.0, st->samples, st->dropped,
-		st->cpu_seconds);
+		     ", \"cpu_seconds\": %.6f, \"user_seconds\": %.6f, \"kernel_seconds\": %.6f, \"why\": ",
+		st->rate_hz, st->user_seconds > 0 ? (double)st->samples / st->user_seconds : 0.0, st->samples, st->dropped,
+		st->cpu_seconds, st->user_seconds, st->sys_seconds);
 	if (st->why[0])
 		json_write_string(out, st->why);
 	else

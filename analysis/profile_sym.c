@@ -7,7 +7,7 @@
  * The file, one record a line, fields separated by tabs:
  *
  *   vmxlab-profile	1
- *   stats	PROCESS	SOURCE	RATE_HZ	SAMPLES	DROPPED	CPU_SECONDS	WHY
+ *   stats	PROCESS	SOURCE	RATE_HZ	SAMPLES	DROPPED	CPU_SECONDS	USER_SECONDS	SYS_SECONDS	WHY
  *   frame	BUCKET	SYSTEM	LINE	PROCESS	MODULE	FUNCTION	FILE ("-": none)
  *   stack	TAG	COUNT	ID...   (IDs: 0-based frame records of the file, leaf first)
  */
@@ -405,8 +405,9 @@ int prof_data_write(const struct prof_data *d, FILE *f)
 		if (!d->have[p])
 			continue;
 		const struct prof_stats *st = &d->stats[p];
-		fprintf(f, "stats\t%s\t%d\t%u\t%" PRIu64 "\t%" PRIu64 "\t%.6f", p ? "vmxlab-dm" : "vmxlab", (int)st->source,
-			st->rate_hz, st->samples, st->dropped, st->cpu_seconds);
+		fprintf(f, "stats\t%s\t%d\t%u\t%" PRIu64 "\t%" PRIu64 "\t%.6f\t%.6f\t%.6f", p ? "vmxlab-dm" : "vmxlab",
+			(int)st->source, st->rate_hz, st->samples, st->dropped, st->cpu_seconds, st->user_seconds,
+			st->sys_seconds);
 		put_field(f, st->why);
 		fputc('\n', f);
 	}
@@ -487,7 +488,7 @@ int prof_data_read(struct prof_data *d, const char *path, char *err, size_t errl
 		if (lineno == 1) {
 			if (nf != 2 || strcmp(fld[0], "vmxlab-profile") || strcmp(fld[1], "1"))
 				bad = "not a vmxlab profile file (version 1)";
-		} else if (!strcmp(fld[0], "stats") && nf == 8) {
+		} else if (!strcmp(fld[0], "stats") && nf == 10) {
 			int p = !strcmp(fld[1], "vmxlab-dm");
 			struct prof_stats *st = &d->stats[p];
 			if (!parse_u64(fld[2], &a) || a >= PROF_SOURCE_COUNT || !parse_u64(fld[3], &b) ||
@@ -499,7 +500,9 @@ int prof_data_read(struct prof_data *d, const char *path, char *err, size_t errl
 				st->samples = c;
 				st->dropped = e;
 				st->cpu_seconds = strtod(fld[6], NULL);
-				snprintf(st->why, sizeof(st->why), "%s", strcmp(fld[7], "-") ? fld[7] : "");
+				st->user_seconds = strtod(fld[7], NULL);
+				st->sys_seconds = strtod(fld[8], NULL);
+				snprintf(st->why, sizeof(st->why), "%s", strcmp(fld[9], "-") ? fld[9] : "");
 				d->have[p] = true;
 			}
 		} else if (!strcmp(fld[0], "frame") && nf == 8) {

@@ -49,6 +49,7 @@ struct prof_stats {
 	unsigned rate_hz;
 	uint64_t samples, dropped;
 	double cpu_seconds;              /* CPU time of the thread while sampling */
+	double user_seconds, sys_seconds; /* of which in user space (sampled) and in the kernel (not) */
 	uint64_t addresses;              /* distinct addresses resolved */
 	double resolve_seconds;          /* wall time prof_resolve took */
 };

@@ -86,6 +86,7 @@ static void sample_with(int source)
 	assert_true(h != 0);
 	assert_int_equal(st.source, source);
 	assert_true(st.cpu_seconds >= 0.55);
+	assert_true(st.user_seconds > 0.4 && st.user_seconds <= st.cpu_seconds + 0.02);
 	assert_int_equal(prof_resolve(&d, NULL, "vmxlab", err, sizeof(err)), 0);
 	uint64_t all, tagged = self_of(&d, "busy_tagged", 10, &all), untagged = self_of(&d, "busy_untagged", PROF_TAG_NONE, &all);
 	print_message("%s: %" PRIu64 " samples over %.3f s: busy_tagged %" PRIu64 " under CPUID, busy_untagged %" PRIu64 "\n",
@@ -198,7 +199,7 @@ static void malformed_files_are_named(void **state)
 		{ "vmxlab-profile\t1\nframe\t9\t0\t1\tvmxlab\tm\tf\t-\n", "line 2: a malformed frame record" },
 		{ "vmxlab-profile\t1\nstack\t30\t5\t0\n", "line 2: a stack names a frame the file has not given" },
 		{ "vmxlab-profile\t1\nframe\t0\t0\t1\tvmxlab\tm\tf\t-\nstack\t30\t-5\t0\n", "line 3: a malformed stack record" },
-		{ "vmxlab-profile\t1\nstats\tvmxlab\t7\t1\t1\t1\t1\t-\n", "line 2: a malformed stats record" },
+		{ "vmxlab-profile\t1\nstats\tvmxlab\t7\t1\t1\t1\t1\t1\t0\t-\n", "line 2: a malformed stats record" },
 		{ "vmxlab-profile\t1\nbogus\n", "line 2: an unknown record" },
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
