@@ -524,7 +524,9 @@ int prof_data_read(struct prof_data *d, const char *path, char *err, size_t errl
 				else
 					ids[nids++] = (uint32_t)id;
 			}
-		} else if (!strcmp(fld[0], "stack") && nf >= 4 && nf <= PROF_MAX_DEPTH + 3) {
+		} else if (!strcmp(fld[0], "stack") && (nf < 4 || nf > PROF_MAX_DEPTH + 3)) {
+			bad = "a stack record without frames, or with more than 32";
+		} else if (!strcmp(fld[0], "stack")) {
 			struct prof_stack s = { .depth = (unsigned)(nf - 3) };
 			char *end;
 			long tag = strtol(fld[1], &end, 10);

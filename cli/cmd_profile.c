@@ -71,8 +71,17 @@ static int profile_scenario(const char *path, const char *hv, struct profile_run
 	for (unsigned i = 0; i < sc.mc.ndevs; i++)
 		dm |= sc.mc.devs[i].placement == PLACE_DM;
 	if (dm) {
+		/* Made here (O_EXCL), so vmxlab-dm writes into our file and nobody's link. */
 		char env[128];
-		snprintf(p->dm_file, sizeof(p->dm_file), "/tmp/vmxlab-profile-dm-%d", (int)getpid());
+		snprintf(p->dm_file, sizeof(p->dm_file), "%s/vmxlab-profile-dm-XXXXXX",
+			 getenv("TMPDIR") && strlen(getenv("TMPDIR")) < 30 ? getenv("TMPDIR") : "/tmp");
+		int fd = mkstemp(p->dm_file);
+		if (fd < 0) {
+			snprintf(p->err, sizeof(p->err), "cannot create a file for vmxlab-dm's samples (%s): %s", p->dm_file,
+				 strerror(errno));
+			return EXIT_USAGE;
+		}
+		close(fd);
 		snprintf(env, sizeof(env), "%u,%d,%s", p->opts.rate_hz, p->opts.only, p->dm_file);
 		setenv(PROF_DM_ENV, env, 1);
 	}
