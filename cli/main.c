@@ -28,7 +28,7 @@ static const struct command commands[] = {
 	  "replay a xentrace log through a handler build; handler cost and fidelity" },
 	{ "diff", cmd_diff,
 	  "OLD.json NEW.json | A.xentrace B.xentrace [--cpu-hz HZ] | --trace T --old A.so --new B.so [--runs N] [--scenario S]  [--alpha A] [--fail-over PCT] [--force] [--json F] [--csv F] [--plot F.svg]",
-	  "compare two handler builds' handling times: medians, intervals, Mann-Whitney U" },
+	  "compare two handler builds' handling times: medians, intervals, rank tests (paired by round in one-shot)" },
 	{ "debug", cmd_debug, "SCENARIO|TRACE [-x CMDFILE] [--hv LIB.so] [--record T] [--scenario S] [--gdb PORT]",
 	  "step a scenario or a trace exit by exit: breakpoints, stepi, VMCS, explain; gdb can attach" },
 	{ "profile", cmd_profile,
