@@ -166,6 +166,23 @@ static int add_u64_samples(struct diff_group *g, const uint64_t *samples, uint64
 	return rc;
 }
 
+/* One replay's exits of a reason or sub-key, added to its group. */
+static int add_replay_group(struct diff_side *s, uint32_t reason, const char *key, uint64_t exits,
+			    const uint64_t *samples, uint64_t n)
+{
+	struct diff_group *g = group_get(s, reason, key, true);
+	if (!g)
+		return -1;
+	/* A line first seen in a later replay gets NAN for the earlier ones. */
+	while (g->nruns < s->repeat) {
+		double nan = NAN;
+		if (append(&g->runs, &g->nruns, &nan, 1))
+			return -1;
+	}
+	g->count = exits;
+	return add_u64_samples(g, samples, n);
+}
+
 int diff_side_add_replay(struct diff_side *s, const struct replay_result *r)
 {
 	s->kind = DIFF_REPLAY;
@@ -173,33 +190,12 @@ int diff_side_add_replay(struct diff_side *s, const struct replay_result *r)
 	snprintf(s->digest, sizeof(s->digest), "%016" PRIx64, r->digest);
 	for (uint32_t i = 0; i < VMX_EXIT_REASON_COUNT; i++) {
 		const struct replay_reason *rr = &r->reasons[i];
-		if (!rr->exits)
-			continue;
-		struct diff_group *g = group_get(s, i, "", true);
-		if (!g)
-			return -1;
-		/* A reason first seen in a later replay gets NAN for the earlier ones. */
-		while (g->nruns < s->repeat) {
-			double nan = NAN;
-			if (append(&g->runs, &g->nruns, &nan, 1))
-				return -1;
-		}
-		g->count = rr->exits;
-		if (add_u64_samples(g, rr->samples, rr->nsamples))
+		if (rr->exits && add_replay_group(s, i, "", rr->exits, rr->samples, rr->nsamples))
 			return -1;
 	}
 	for (unsigned i = 0; i < r->nsubkeys; i++) {
 		const struct replay_subkey *sk = &r->subkeys[i];
-		struct diff_group *g = group_get(s, sk->reason, sk->label, true);
-		if (!g)
-			return -1;
-		while (g->nruns < s->repeat) {
-			double nan = NAN;
-			if (append(&g->runs, &g->nruns, &nan, 1))
-				return -1;
-		}
-		g->count = sk->exits;
-		if (add_u64_samples(g, sk->samples, sk->nsamples))
+		if (add_replay_group(s, sk->reason, sk->label, sk->exits, sk->samples, sk->nsamples))
 			return -1;
 	}
 	s->repeat++;

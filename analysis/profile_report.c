@@ -41,6 +41,7 @@ struct folded {
 	uint64_t in_handlers;
 	struct line_count *lines;
 	size_t nlines;
+	uint32_t *idx;                   /* scratch for rank(), one per function */
 };
 
 /* Tag index: 0 outside handlers, 1 + reason. */
@@ -93,6 +94,7 @@ static void fold_free(struct folded *f)
 	free(f->fns);
 	free(f->fn_of);
 	free(f->lines);
+	free(f->idx);
 }
 
 /* A sample in libc (a memcpy, a printf) counts for the nearest caller on
@@ -143,7 +145,8 @@ static int fold(const struct prof_data *d, struct folded *f)
 	free(order);
 
 	f->lines = malloc((d->nstacks ? d->nstacks : 1) * sizeof(*f->lines));
-	if (!f->lines) {
+	f->idx = malloc((f->nfns ? f->nfns : 1) * sizeof(*f->idx));
+	if (!f->lines || !f->idx) {
 		fold_free(f);
 		return -1;
 	}
@@ -273,11 +276,7 @@ int prof_print(FILE *out, const struct prof_data *d, const struct prof_report_op
 	struct folded f;
 	if (fold(d, &f))
 		return -1;
-	uint32_t *idx = malloc((f.nfns ? f.nfns : 1) * sizeof(*idx));
-	if (!idx) {
-		fold_free(&f);
-		return -1;
-	}
+	uint32_t *idx = f.idx;
 	unsigned top = o->top ? o->top : 20;
 	fprintf(out, "vmxlab profile: %s\n", o->target);
 	if (o->handler)
@@ -346,7 +345,6 @@ int prof_print(FILE *out, const struct prof_data *d, const struct prof_report_op
 				x->first->function);
 		}
 	}
-	free(idx);
 	fold_free(&f);
 	return ferror(out) ? -1 : 0;
 }
@@ -405,11 +403,7 @@ int prof_write_json(FILE *out, const struct prof_data *d, const struct prof_repo
 	struct folded f;
 	if (fold(d, &f))
 		return -1;
-	uint32_t *idx = malloc((f.nfns ? f.nfns : 1) * sizeof(*idx));
-	if (!idx) {
-		fold_free(&f);
-		return -1;
-	}
+	uint32_t *idx = f.idx;
 	fprintf(out, "{\n  \"target\": ");
 	json_write_string(out, o->target);
 	fprintf(out, ",\n  \"handler\": ");
@@ -478,7 +472,6 @@ int prof_write_json(FILE *out, const struct prof_data *d, const struct prof_repo
 	else
 		fprintf(out, "null");
 	fprintf(out, "\n}\n");
-	free(idx);
 	fold_free(&f);
 	return ferror(out) ? -1 : 0;
 }

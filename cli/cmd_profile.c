@@ -128,12 +128,7 @@ static int profile_trace(const char *trace, const char *hv, const char *scen, un
 	if (scen) {
 		if (scenario_load(scen, &sc, p->err, sizeof(p->err)))
 			return EXIT_USAGE;
-		for (unsigned i = 0; i < sc.mc.ndevs; i++) {
-			snprintf(cfg.devs[i].name, sizeof(cfg.devs[i].name), "%s", sc.mc.devs[i].name);
-			snprintf(cfg.devs[i].options, sizeof(cfg.devs[i].options), "%s", sc.mc.devs[i].options);
-		}
-		cfg.ndevs = sc.mc.ndevs;
-		cfg.hv_options = sc.mc.hv_options[0] ? sc.mc.hv_options : NULL;
+		scenario_to_replay(&sc, &cfg);
 		if (!hv && sc.mc.hv_path[0])
 			hv = sc.mc.hv_path;
 	}

@@ -335,12 +335,7 @@ int dbg_replay_open(struct dbg *d, const char *trace, const char *hv_path, const
 		struct scenario *sc = &replay_sc;
 		if (scenario_load(scenario, sc, err, errlen))
 			return -1;
-		for (unsigned i = 0; i < sc->mc.ndevs; i++) {
-			snprintf(rp->cfg.devs[i].name, sizeof(rp->cfg.devs[i].name), "%s", sc->mc.devs[i].name);
-			snprintf(rp->cfg.devs[i].options, sizeof(rp->cfg.devs[i].options), "%s", sc->mc.devs[i].options);
-		}
-		rp->cfg.ndevs = sc->mc.ndevs;
-		rp->cfg.hv_options = sc->mc.hv_options[0] ? sc->mc.hv_options : NULL;
+		scenario_to_replay(sc, &rp->cfg);
 		if (!hv_path && sc->mc.hv_path[0])
 			hv_path = sc->mc.hv_path;
 	}

@@ -373,12 +373,7 @@ int diff_oneshot(const struct oneshot *os, struct diff_side *a, struct diff_side
 	if (os->scenario) {
 		if (scenario_load(os->scenario, &sc, err, errlen))
 			return -1;
-		for (unsigned i = 0; i < sc.mc.ndevs; i++) {
-			snprintf(cfg.devs[i].name, sizeof(cfg.devs[i].name), "%s", sc.mc.devs[i].name);
-			snprintf(cfg.devs[i].options, sizeof(cfg.devs[i].options), "%s", sc.mc.devs[i].options);
-		}
-		cfg.ndevs = sc.mc.ndevs;
-		cfg.hv_options = sc.mc.hv_options[0] ? sc.mc.hv_options : NULL;
+		scenario_to_replay(&sc, &cfg);
 	}
 	uint64_t size = 0, hash = 0;
 	bool have_id = diff_trace_identity(os->trace, &size, &hash, err, errlen) == 0;

@@ -660,3 +660,13 @@ bool scenario_path_is_scenario(const char *path)
 	size_t n = strlen(path);
 	return (n > 5 && strcmp(path + n - 5, ".yaml") == 0) || (n > 4 && strcmp(path + n - 4, ".yml") == 0);
 }
+
+void scenario_to_replay(const struct scenario *sc, struct replay_config *cfg)
+{
+	for (unsigned i = 0; i < sc->mc.ndevs; i++) {
+		snprintf(cfg->devs[i].name, sizeof(cfg->devs[i].name), "%s", sc->mc.devs[i].name);
+		snprintf(cfg->devs[i].options, sizeof(cfg->devs[i].options), "%s", sc->mc.devs[i].options);
+	}
+	cfg->ndevs = sc->mc.ndevs;
+	cfg->hv_options = sc->mc.hv_options[0] ? sc->mc.hv_options : NULL;
+}

@@ -5,6 +5,8 @@
 #ifndef VMXLAB_CLI_SCENARIO_H
 #define VMXLAB_CLI_SCENARIO_H
 
+#include <vmxlab/replay.h>
+
 #include "machine.h"
 
 #define EXPECT_MAX 32
@@ -44,6 +46,9 @@ int scenario_load(const char *path, struct scenario *s, char *err, size_t errlen
 /* A scenario names a workload of guests/: its image next to vmxlab
  * (build/guests/NAME.elf) becomes mc.image. */
 void scenario_resolve_workload(struct scenario *s);
+/* A replay of the scenario's machine: its devices and handler options into
+ * cfg (which then points into s: s must outlive it). */
+void scenario_to_replay(const struct scenario *s, struct replay_config *cfg);
 /* Whether a command-line path names a scenario (.yaml, .yml) rather than a trace. */
 bool scenario_path_is_scenario(const char *path);
 

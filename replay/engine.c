@@ -1218,6 +1218,26 @@ static double pass_median(const uint64_t *samples, uint64_t from, uint64_t to)
 	return m;
 }
 
+/* What replay_run and replay_iter_open set up alike: the configuration, the
+ * host callbacks the handler build calls, the timer and its calibration. */
+static void engine_init(struct engine *e, const struct replay_config *cfg, struct replay_result *res)
+{
+	e->cfg = cfg;
+	e->res = res;
+	e->tsc_khz = cfg->tsc_khz ? cfg->tsc_khz : DEFAULT_TSC_KHZ;
+	e->ndevs = cfg->ndevs;
+	memcpy(e->devs, cfg->devs, sizeof(e->devs));
+	e->host = (struct hv_host){ .ctx = e, .options = cfg->hv_options, .now = h_now, .tsc = h_tsc,
+				    .idle = h_idle, .trace = h_trace, .console = h_console, .phase = h_phase,
+				    .log = h_log };
+	calibrate(e);
+	e->perf_fd = -1;
+	res->timer = "rdtscp (invariant TSC, serialized with lfence)";
+	res->tsc_ns_per_cycle = e->ns_per_cycle;
+	res->timer_overhead_ns = (double)e->overhead_cycles * e->ns_per_cycle;
+	res->digests_agree = true;
+}
+
 int replay_run(const struct replay_config *cfg, struct replay_result *res, char *err, size_t errlen)
 {
 	struct engine *e = calloc(1, sizeof(*e));
@@ -1229,21 +1249,9 @@ int replay_run(const struct replay_config *cfg, struct replay_result *res, char 
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	e->cfg = cfg;
-	e->res = res;
-	e->tsc_khz = cfg->tsc_khz ? cfg->tsc_khz : DEFAULT_TSC_KHZ;
-	e->ndevs = cfg->ndevs;
-	memcpy(e->devs, cfg->devs, sizeof(e->devs));
-	e->host = (struct hv_host){ .ctx = e, .options = cfg->hv_options, .now = h_now, .tsc = h_tsc,
-				    .idle = h_idle, .trace = h_trace, .console = h_console, .phase = h_phase,
-				    .log = h_log };
-	calibrate(e);
+	engine_init(e, cfg, res);
 	e->perf_fd = open_instruction_counter();
 	res->hw_counter = e->perf_fd >= 0;
-	res->timer = "rdtscp (invariant TSC, serialized with lfence)";
-	res->tsc_ns_per_cycle = e->ns_per_cycle;
-	res->timer_overhead_ns = (double)e->overhead_cycles * e->ns_per_cycle;
-	res->digests_agree = true;
 	for (unsigned i = 0; i < VMX_EXIT_REASON_COUNT; i++) {
 		res->reasons[i].repeat_avg = calloc(repeat, sizeof(double));
 		res->reasons[i].repeat_median = malloc(repeat * sizeof(double));
@@ -1326,20 +1334,7 @@ struct replay_iter *replay_iter_open(const struct replay_config *cfg, struct rep
 		return NULL;
 	}
 	it->e = e;
-	e->cfg = cfg;
-	e->res = res;
-	e->tsc_khz = cfg->tsc_khz ? cfg->tsc_khz : DEFAULT_TSC_KHZ;
-	e->ndevs = cfg->ndevs;
-	memcpy(e->devs, cfg->devs, sizeof(e->devs));
-	e->host = (struct hv_host){ .ctx = e, .options = cfg->hv_options, .now = h_now, .tsc = h_tsc,
-				    .idle = h_idle, .trace = h_trace, .console = h_console, .phase = h_phase,
-				    .log = h_log };
-	calibrate(e);
-	e->perf_fd = -1;
-	res->timer = "rdtscp (invariant TSC, serialized with lfence)";
-	res->tsc_ns_per_cycle = e->ns_per_cycle;
-	res->timer_overhead_ns = (double)e->overhead_cycles * e->ns_per_cycle;
-	res->digests_agree = true;
+	engine_init(e, cfg, res);
 	if (pass_begin(e, err, errlen)) {
 		free(e);
 		free(it);
