@@ -73,16 +73,21 @@ DEV_SRC       := $(sort $(wildcard devices/*.c))
 DM_MAIN_SRC   := devices/dm/main.c
 DM_CLIENT_SRC := devices/dm/client.c devices/dm/irqlog.c
 REPLAY_SRC    := $(sort $(wildcard replay/*.c analysis/*.c))
+# The virtual machine, the debugger, the display; cli/ is the command's
+# subcommands on top of them (docs/ARCHITECTURE.md).
+VM_SRC        := $(sort $(wildcard vm/*.c debug/*.c display/*.c))
 CLI_SRC       := $(sort $(wildcard cli/*.c))
-CLI_LIB_SRC   := $(filter-out cli/main.c,$(CLI_SRC))
+CLI_LIB_SRC   := $(filter-out cli/main.c,$(CLI_SRC)) $(VM_SRC)
 TEST_HELPERS  := $(filter-out tests/unit/test_%.c tests/unit/bad_abi_hv.c,$(sort $(wildcard tests/unit/*.c)))
 UNIT_TESTS    := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(sort $(wildcard tests/unit/test_*.c)))
 # Parts with build rules of their own append test programs here.
 TEST_PROGRAMS := $(UNIT_TESTS)
 LIBS          := -lcapstone -lyaml -lz -lm -ldl -ledit -ldw -lelf
-# SDL2 for `display: sdl` (cli/display.c only; the window test runs under Xvfb).
-SDL_CFLAGS    := $(shell pkg-config --cflags sdl2 2>/dev/null)
-LIBS          += $(shell pkg-config --libs sdl2 2>/dev/null)
+# SDL2 for `display: sdl` (display/display.c only; the window test runs
+# under Xvfb).  Asked of pkg-config by the recipes, when they run: by then
+# the dependency step has installed libsdl2-dev.
+SDL_CFLAGS    = $$(pkg-config --cflags sdl2)
+LIBS          += $$(pkg-config --libs sdl2)
 
 obj  = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 aobj = $(patsubst %.c,$(BUILD)/asan/%.o,$(1))
@@ -111,7 +116,7 @@ $(BUILD)/asan/%.o: %.c | $(DEPS_STAMP)
 # A handler build exports only its table (hv.h); everything else is hidden
 # so that two builds can live in one process.
 $(BUILD)/obj/hv/%.o: CFLAGS += -fvisibility=hidden
-$(BUILD)/obj/cli/display.o $(BUILD)/asan/cli/display.o: CFLAGS += $(SDL_CFLAGS)
+$(BUILD)/obj/display/display.o $(BUILD)/asan/display/display.o: CFLAGS += $(SDL_CFLAGS)
 
 $(BUILD)/libvmxmodel.a: $(call obj,$(VMX_MODEL_SRC))
 	@rm -f $@
@@ -120,7 +125,7 @@ $(BUILD)/libvmxmodel.a: $(call obj,$(VMX_MODEL_SRC))
 $(BUILD)/libvmxlab-hv.so: $(call obj,$(HV_SRC)) $(BUILD)/libvmxmodel.a
 	$(CC) -shared -Wl,--exclude-libs,ALL -Wl,-Bsymbolic -o $@ $^ -lcapstone
 
-$(BUILD)/vmxlab: $(call obj,$(CLI_SRC) $(REPLAY_SRC) $(DEV_SRC) $(DM_CLIENT_SRC)) $(BUILD)/libvmxmodel.a \
+$(BUILD)/vmxlab: $(call obj,$(CLI_SRC) $(VM_SRC) $(REPLAY_SRC) $(DEV_SRC) $(DM_CLIENT_SRC)) $(BUILD)/libvmxmodel.a \
 		$(SIM_LIB) $(BOCHS_LIB)
 	$(CC) $(CFLAGS) -o $@ -Wl,--start-group $(filter-out $(BOCHS_LIB),$^) -Wl,--end-group $(SIM_LIBS) $(LIBS)
 

@@ -3,7 +3,7 @@
  * `make bench-trace` until cli/main.c's command table has `summary`: the
  * same cmd_summary(), linked with the same optimized objects.
  */
-#include "../cli/summary.h"
+#include "../cli/cli.h"
 
 int main(int argc, char **argv)
 {

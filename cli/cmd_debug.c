@@ -17,9 +17,8 @@
 
 #include <editline/readline.h>
 
+#include "../debug/debug.h"
 #include "cli.h"
-#include "debug.h"
-#include "scenario.h"
 
 #define PROMPT "(vmxlab) "
 
@@ -162,7 +161,7 @@ int cmd_debug(int argc, char **argv)
 		else if (!strcmp(argv[i], "--scenario") && i + 1 < argc)
 			scen = argv[++i];
 		else if (!strcmp(argv[i], "--gdb") && i + 1 < argc) {
-			if (!cli_parse_u64(argv[++i], &gdb_port) || gdb_port > 65535)
+			if (!parse_u64(argv[++i], &gdb_port) || gdb_port > 65535)
 				return cli_usage_error("debug", "--gdb takes a TCP port (0: any free port)");
 			gdb = true;
 		} else if (argv[i][0] == '-' || path)

@@ -24,9 +24,8 @@
 #include <vmxlab/replay.h>
 
 #include "../analysis/diff.h"
+#include "../replay/rounds.h"
 #include "cli.h"
-#include "diff_oneshot.h"
-#include "scenario.h"
 
 #define DEFAULT_RUNS 10
 
@@ -93,7 +92,7 @@ int cmd_diff(int argc, char **argv)
 		} else if (!strcmp(s, "--scenario") && more) {
 			os.scenario = argv[++i];
 		} else if (!strcmp(s, "--runs") && more) {
-			if (!cli_parse_u64(argv[++i], &x) || x < 1 || x > 1000)
+			if (!parse_u64(argv[++i], &x) || x < 1 || x > 1000)
 				return cli_usage_error("diff", "--runs takes 1..1000");
 			os.runs = (unsigned)x;
 			runs_set = true;

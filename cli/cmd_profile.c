@@ -20,8 +20,6 @@
 
 #include "../analysis/profile_report.h"
 #include "cli.h"
-#include "machine.h"
-#include "scenario.h"
 
 static volatile sig_atomic_t tag = PROF_TAG_NONE;
 
@@ -63,7 +61,7 @@ static int profile_scenario(const char *path, const char *hv, struct profile_run
 	if (hv)
 		snprintf(sc.mc.hv_path, sizeof(sc.mc.hv_path), "%s", hv);
 	else if (!sc.mc.hv_path[0])
-		cli_exe_path(sc.mc.hv_path, sizeof(sc.mc.hv_path), "libvmxlab-hv.so");
+		vm_exe_path(sc.mc.hv_path, sizeof(sc.mc.hv_path), "libvmxlab-hv.so");
 	snprintf(p->handler, sizeof(p->handler), "%s", sc.mc.hv_path);
 	sc.mc.console = NULL;
 	sc.mc.prof_tag = &tag;
@@ -135,7 +133,7 @@ static int profile_trace(const char *trace, const char *hv, const char *scen, un
 	if (hv)
 		snprintf(p->handler, sizeof(p->handler), "%s", hv);
 	else
-		cli_exe_path(p->handler, sizeof(p->handler), "libvmxlab-hv.so");
+		vm_exe_path(p->handler, sizeof(p->handler), "libvmxlab-hv.so");
 	struct hv_build b;
 	if (hv_load(p->handler, &b, p->err, sizeof(p->err)))
 		return EXIT_USAGE;
@@ -196,15 +194,15 @@ int cmd_profile(int argc, char **argv)
 		} else if (!strcmp(a, "--flame") && more) {
 			flame = argv[++i];
 		} else if (!strcmp(a, "--rate") && more) {
-			if (!cli_parse_u64(argv[++i], &x) || x < 10 || x > 100000)
+			if (!parse_u64(argv[++i], &x) || x < 10 || x > 100000)
 				return cli_usage_error("profile", "--rate takes 10..100000 samples per second");
 			p.opts.rate_hz = (unsigned)x;
 		} else if (!strcmp(a, "--repeat") && more) {
-			if (!cli_parse_u64(argv[++i], &x) || x < 1 || x > 1000)
+			if (!parse_u64(argv[++i], &x) || x < 1 || x > 1000)
 				return cli_usage_error("profile", "--repeat takes 1..1000");
 			repeat = (unsigned)x;
 		} else if (!strcmp(a, "--top") && more) {
-			if (!cli_parse_u64(argv[++i], &x) || x < 1 || x > 10000)
+			if (!parse_u64(argv[++i], &x) || x < 1 || x > 10000)
 				return cli_usage_error("profile", "--top takes 1..10000");
 			top = (unsigned)x;
 		} else if (!strcmp(a, "--all")) {

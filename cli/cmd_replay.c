@@ -13,7 +13,6 @@
 #include "../analysis/diff.h"
 #include "../analysis/json.h"
 #include "cli.h"
-#include "scenario.h"
 
 static int cmp_u64(const void *a, const void *b)
 {
@@ -221,18 +220,18 @@ int cmd_replay(int argc, char **argv)
 		else if (!strcmp(a, "--scenario") && more)
 			scen = argv[++i];
 		else if ((!strcmp(a, "--domain") || !strcmp(a, "--vcpu")) && more) {
-			if (!cli_parse_u64(argv[++i], &x) || x > 0xffff)
+			if (!parse_u64(argv[++i], &x) || x > 0xffff)
 				return cli_usage_error("replay", "--domain and --vcpu take a number");
 			if (a[2] == 'd')
 				cfg.domain = (int)x;
 			else
 				cfg.vcpu = (int)x;
 		} else if (!strcmp(a, "--repeat") && more) {
-			if (!cli_parse_u64(argv[++i], &x) || x < 1 || x > 1000)
+			if (!parse_u64(argv[++i], &x) || x < 1 || x > 1000)
 				return cli_usage_error("replay", "--repeat takes 1..1000");
 			cfg.repeat = (unsigned)x;
 		} else if (!strcmp(a, "--cpu-hz") && more) {
-			if (!cli_parse_u64(argv[++i], &x) || x < 1000000)
+			if (!parse_u64(argv[++i], &x) || x < 1000000)
 				return cli_usage_error("replay", "--cpu-hz takes the trace's TSC frequency in Hz");
 			cfg.tsc_khz = x / 1000;
 		} else if (!strcmp(a, "--tolerant"))
@@ -258,7 +257,7 @@ int cmd_replay(int argc, char **argv)
 	if (hv)
 		snprintf(hvpath, sizeof(hvpath), "%s", hv);
 	else
-		cli_exe_path(hvpath, sizeof(hvpath), "libvmxlab-hv.so");
+		vm_exe_path(hvpath, sizeof(hvpath), "libvmxlab-hv.so");
 	struct hv_build b;
 	if (hv_load(hvpath, &b, err, sizeof(err))) {
 		fprintf(stderr, "vmxlab replay: %s\n", err);

@@ -10,7 +10,6 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "report.h"
 
 static struct machine *running;
 

@@ -18,7 +18,6 @@
 
 #include "../analysis/summary.h"
 #include "cli.h"
-#include "summary.h"
 
 #define DEFAULT_CPU_HZ 2.4e9
 
@@ -52,7 +51,7 @@ static bool parse_hz(const char *s, double *hz)
 	return true;
 }
 
-/* A domain or vcpu id, 0..65535 (decimal or 0x..).  Not cli_parse_u64:
+/* A domain or vcpu id, 0..65535 (decimal or 0x..).  Not parse_u64:
  * this file links into the test archive without main.c. */
 static bool parse_id(const char *s, long *out)
 {

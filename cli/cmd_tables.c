@@ -11,20 +11,6 @@
 
 #include "cli.h"
 
-bool cli_parse_u64(const char *s, uint64_t *out)
-{
-	char *end;
-
-	if (!s || !*s || *s == '-')
-		return false;
-	errno = 0;
-	unsigned long long v = strtoull(s, &end, 0);
-	if (errno || *end)
-		return false;
-	*out = v;
-	return true;
-}
-
 static int parse_enum(const char *s, const char *(*name)(unsigned), unsigned n)
 {
 	for (unsigned i = 0; i < n; i++)
@@ -48,7 +34,7 @@ static int show_one_field(const char *arg)
 	uint64_t enc;
 	const struct vmcs_field_info *f;
 
-	if (cli_parse_u64(arg, &enc)) {
+	if (parse_u64(arg, &enc)) {
 		f = enc <= UINT32_MAX ? vmcs_field_lookup((uint32_t)enc) : NULL;
 		if (!f) {
 			fprintf(stderr, "vmxlab vmcs-fields: 0x%" PRIx64 " is not a VMCS field encoding\n", enc);
@@ -218,7 +204,7 @@ int cmd_decode(int argc, char **argv)
 
 	if (argc != 3)
 		return cli_usage_error("decode", "needs KIND and VALUE");
-	if (!cli_parse_u64(argv[2], &raw))
+	if (!parse_u64(argv[2], &raw))
 		return cli_usage_error("decode", "VALUE must be a number (0x... or decimal)");
 	const char *kind = argv[1];
 	if (strcmp(kind, "exit-reason") == 0) {

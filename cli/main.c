@@ -7,7 +7,6 @@
 #include <string.h>
 
 #include "cli.h"
-#include "summary.h"
 
 struct command {
 	const char *name;

@@ -3,24 +3,23 @@
  * into exits per physical CPU (VMEXIT ... VMENTRY, or until a runstate
  * change closes the exit, as xenalyze does), each exit's inputs are rebuilt
  * in the synthetic vCPU of its domain:vcpu, and the handler build runs on
- * them with in-process device models whose clocks follow the trace.
+ * them with in-process device models whose clocks follow the trace.  Each
+ * exit's life is the live machine's (vm.h, vm_exit_handle).
  */
 #include <errno.h>
 #include <inttypes.h>
-#include <linux/perf_event.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
-#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
-#include <x86intrin.h>
 
 #include <vmxlab/replay.h>
 #include <vmxlab/trace.h>
 #include <vmxlab/vcpu.h>
+
+#include "../vm/vm.h"
 
 #define MAX_EXIT_RECORDS 512
 #define MAX_EMITTED 64
@@ -66,21 +65,17 @@ struct engine {
 	struct vctx *vcpus;
 	struct exitbuf *pcpu[4096];
 	struct hv_host host;
+	struct vm_core core;     /* one exit's life: timing, digest */
 	/* the exit being handled */
 	struct vctx *cur;
 	vtime_t now;
 	uint64_t tsc_now;        /* what host->tsc returns */
 	struct trc_record emitted[MAX_EMITTED];
 	unsigned nemitted;
-	uint64_t digest;
 	vtime_t end_ns;
 	bool have_end;
 	unsigned pass;           /* 0 for the first replay */
 	unsigned errors_logged;
-	/* timing */
-	uint64_t overhead_cycles;
-	double ns_per_cycle;
-	int perf_fd;
 	/* sub-keys (replay.h): open-addressing table of (reason, id) -> index + 1 */
 	uint16_t subslot[4 * REPLAY_MAX_SUBKEYS];
 	/* the pass being read (pass_begin .. pass_end) */
@@ -94,15 +89,6 @@ struct engine {
 };
 
 /* ------------------------------------------------------------ small helpers */
-
-static void fnv(uint64_t *h, const void *data, size_t len)
-{
-	const uint8_t *p = data;
-	for (size_t i = 0; i < len; i++) {
-		*h ^= p[i];
-		*h *= 0x100000001b3ull;
-	}
-}
 
 static vtime_t tsc_to_ns(const struct engine *e, uint64_t tsc)
 {
@@ -142,78 +128,6 @@ void replay_inputs_str(uint32_t bits, char *buf, size_t len)
 		}
 }
 
-/* ------------------------------------------------------------ timing */
-
-static inline uint64_t tsc_begin(void)
-{
-	unsigned aux;
-	_mm_lfence();
-	return __rdtscp(&aux);
-}
-
-static inline uint64_t tsc_end(void)
-{
-	unsigned aux;
-	uint64_t t = __rdtscp(&aux);
-	_mm_lfence();
-	return t;
-}
-
-static uint64_t mono_ns(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
-}
-
-/* The host TSC's period (against CLOCK_MONOTONIC over 20 ms) and the cost of
- * a begin/end pair with nothing between (the minimum of many tries). */
-static void calibrate(struct engine *e)
-{
-	uint64_t n0 = mono_ns(), t0 = tsc_begin();
-	while (mono_ns() - n0 < 20000000)
-		;
-	uint64_t n1 = mono_ns(), t1 = tsc_end();
-	e->ns_per_cycle = (double)(n1 - n0) / (double)(t1 - t0 ? t1 - t0 : 1);
-	e->overhead_cycles = UINT64_MAX;
-	for (int i = 0; i < 2000; i++) {
-		uint64_t a = tsc_begin(), b = tsc_end();
-		if (b - a < e->overhead_cycles)
-			e->overhead_cycles = b - a;
-	}
-}
-
-/* Retired instructions in user space, where the machine has the counter. */
-static int open_instruction_counter(void)
-{
-	struct perf_event_attr a;
-
-	memset(&a, 0, sizeof(a));
-	a.type = PERF_TYPE_HARDWARE;
-	a.size = sizeof(a);
-	a.config = PERF_COUNT_HW_INSTRUCTIONS;
-	a.disabled = 0;
-	a.exclude_kernel = 1;
-	a.exclude_hv = 1;
-	int fd = (int)syscall(SYS_perf_event_open, &a, 0, -1, -1, 0);
-	if (fd < 0)
-		return -1;
-	uint64_t v;
-	if (read(fd, &v, sizeof(v)) != sizeof(v)) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
-static uint64_t read_counter(int fd)
-{
-	uint64_t v = 0;
-	if (fd >= 0 && read(fd, &v, sizeof(v)) != sizeof(v))
-		v = 0;
-	return v;
-}
-
 /* ------------------------------------------------------------ the host */
 
 static vtime_t h_now(void *ctx)
@@ -244,8 +158,7 @@ static void h_trace(void *ctx, uint32_t ev, const uint32_t *w, unsigned n)
 {
 	struct engine *e = ctx;
 
-	if (ev == TRC_HVM_INJ_VIRQ || ev == TRC_HVM_INJ_EXC || ev == TRC_HVM_INTR_WINDOW)
-		fnv(&e->digest, w, n * sizeof(uint32_t));
+	vm_core_note_record(&e->core, ev, w, n);
 	if (e->nemitted < MAX_EMITTED) {
 		struct trc_record *r = &e->emitted[e->nemitted++];
 		r->event = ev;
@@ -856,6 +769,7 @@ struct pending {
 	enum fidelity fid;
 	uint32_t inferred, defaulted;
 	bool exact;
+	vtime_t charge0;         /* the recorded opening charge (vmxlab traces) */
 	const char *skipped;     /* not replayed: why (prepare_exit returned false) */
 	uint64_t native_ns;      /* after run_exit */
 };
@@ -931,6 +845,7 @@ static bool prepare_exit(struct engine *e, struct exitbuf *x, struct pending *p)
 	p->inferred = inferred;
 	p->defaulted = defaulted;
 	p->exact = exact;
+	p->charge0 = charge0;
 	return true;
 }
 
@@ -948,25 +863,13 @@ static enum hv_verdict run_exit(struct engine *e, struct pending *p, struct vmx_
 	bool exact = p->exact;
 	bool first = e->pass == 0;
 	struct replay_subkey *sk = rr ? subkey_of(e, c, reason) : NULL;
-	uint64_t fp[3] = { x->raw, x->rip, 0 };
-	struct hv_exit out;
-	uint64_t i0 = e->perf_fd >= 0 ? read_counter(e->perf_fd) : 0;
-	if (e->cfg->prof_tag)
-		*e->cfg->prof_tag = (sig_atomic_t)reason;
-	uint64_t t0 = tsc_begin();
-	enum hv_verdict verdict = e->cfg->hv->handle_exit(c->hv, via ? via : c->v, &out);
-	uint64_t t1 = tsc_end();
-	if (e->cfg->prof_tag)
-		*e->cfg->prof_tag = -1;
-	uint64_t i1 = e->perf_fd >= 0 ? read_counter(e->perf_fd) : 0;
-	uint64_t cyc = t1 - t0 > e->overhead_cycles ? t1 - t0 - e->overhead_cycles : 0;
-	uint64_t ns = (uint64_t)((double)cyc * e->ns_per_cycle + 0.5);
+	struct vm_exit vx = { .hv_state = c->hv, .vcpu = c->v, .via = via, .plat = c->d->plat, .t0 = e->now,
+			      .charge0 = p->charge0 };
+	vm_exit_handle(&e->core, &vx);
+	enum hv_verdict verdict = vx.verdict;
+	struct hv_exit out = vx.out;
+	uint64_t ns = vx.native_ns;
 	p->native_ns = ns;
-	res->hw_instructions += i1 - i0;
-	fp[2] = ((uint64_t)verdict << 32) ^ vmcs_read(c->v, VMCS_GUEST_RIP);
-	fnv(&e->digest, fp, sizeof(fp));
-	uint64_t entry = vmcs_read(c->v, VMCS_VM_ENTRY_INTR_INFO);
-	fnv(&e->digest, &entry, sizeof(entry));
 	if (verdict != HV_RESUME && exact)
 		c->dead = true; /* the run ended here too */
 	if (verdict == HV_ERROR && !exact && e->pass == 0 && e->errors_logged < 5 && !e->cfg->quiet) {
@@ -1088,7 +991,7 @@ static int pass_begin(struct engine *e, char *err, size_t errlen)
 	e->eof = false;
 	e->held = false;
 	e->flush = 0;
-	e->digest = 0xcbf29ce484222325ull;
+	e->core.digest = VM_DIGEST_SEED;
 	e->have_end = false;
 	return 0;
 }
@@ -1168,19 +1071,7 @@ static int pass_end(struct engine *e, char *err, size_t errlen)
 			platform_run_until(c->d->plat, e->end_ns);
 	}
 	for (struct domctx *d = e->doms; d; d = d->next)
-		for (unsigned i = 0; i < platform_ndevs(d->plat); i++) {
-			const struct vmx_dev *dev = platform_dev(d->plat, i);
-			char *text = NULL;
-			size_t len = 0;
-			FILE *f = open_memstream(&text, &len);
-			if (!f)
-				continue;
-			if (dev->ops->dump)
-				dev->ops->dump(dev->state, f);
-			fclose(f);
-			fnv(&e->digest, text, len);
-			free(text);
-		}
+		vm_core_digest_devices(&e->core, d->plat, NULL, NULL);
 	return 0;
 }
 
@@ -1230,11 +1121,12 @@ static void engine_init(struct engine *e, const struct replay_config *cfg, struc
 	e->host = (struct hv_host){ .ctx = e, .options = cfg->hv_options, .now = h_now, .tsc = h_tsc,
 				    .idle = h_idle, .trace = h_trace, .console = h_console, .phase = h_phase,
 				    .log = h_log };
-	calibrate(e);
-	e->perf_fd = -1;
-	res->timer = "rdtscp (invariant TSC, serialized with lfence)";
-	res->tsc_ns_per_cycle = e->ns_per_cycle;
-	res->timer_overhead_ns = (double)e->overhead_cycles * e->ns_per_cycle;
+	vm_core_init(&e->core, cfg->hv);
+	e->core.prof_tag = cfg->prof_tag;
+	const struct vm_timer_info *t = vm_timer();
+	res->timer = t->name;
+	res->tsc_ns_per_cycle = t->ns_per_cycle;
+	res->timer_overhead_ns = t->overhead_ns;
 	res->digests_agree = true;
 }
 
@@ -1250,8 +1142,8 @@ int replay_run(const struct replay_config *cfg, struct replay_result *res, char 
 		return -1;
 	}
 	engine_init(e, cfg, res);
-	e->perf_fd = open_instruction_counter();
-	res->hw_counter = e->perf_fd >= 0;
+	e->core.perf_fd = vm_open_instruction_counter();
+	res->hw_counter = e->core.perf_fd >= 0;
 	for (unsigned i = 0; i < VMX_EXIT_REASON_COUNT; i++) {
 		res->reasons[i].repeat_avg = calloc(repeat, sizeof(double));
 		res->reasons[i].repeat_median = malloc(repeat * sizeof(double));
@@ -1259,7 +1151,7 @@ int replay_run(const struct replay_config *cfg, struct replay_result *res, char 
 			res->reasons[i].repeat_median[k] = NAN;
 	}
 	uint64_t *sub_before = calloc(REPLAY_MAX_SUBKEYS, sizeof(*sub_before));
-	uint64_t w0 = mono_ns();
+	uint64_t w0 = vm_mono_ns();
 	for (e->pass = 0; e->pass < repeat && rc == 0; e->pass++) {
 		uint64_t before[VMX_EXIT_REASON_COUNT];
 		for (unsigned i = 0; i < VMX_EXIT_REASON_COUNT; i++)
@@ -1269,8 +1161,8 @@ int replay_run(const struct replay_config *cfg, struct replay_result *res, char 
 		unsigned nsub_before = res->nsubkeys;
 		rc = one_pass(e, err, errlen);
 		if (e->pass == 0)
-			res->digest = e->digest;
-		else if (e->digest != res->digest)
+			res->digest = e->core.digest;
+		else if (e->core.digest != res->digest)
 			res->digests_agree = false;
 		for (unsigned i = 0; i < VMX_EXIT_REASON_COUNT; i++) {
 			struct replay_reason *rr = &res->reasons[i];
@@ -1289,9 +1181,10 @@ int replay_run(const struct replay_config *cfg, struct replay_result *res, char 
 		free_all(e);
 	}
 	free(sub_before);
-	res->seconds = (double)(mono_ns() - w0) / 1e9;
-	if (e->perf_fd >= 0)
-		close(e->perf_fd);
+	res->seconds = (double)(vm_mono_ns() - w0) / 1e9;
+	res->hw_instructions = e->core.hw_instructions;
+	if (e->core.perf_fd >= 0)
+		close(e->core.perf_fd);
 	free(e);
 	return rc;
 }
@@ -1412,7 +1305,7 @@ int replay_iter_close(struct replay_iter *it, char *err, size_t errlen)
 	struct engine *e = it->e;
 	if (e->rd) {
 		rc = pass_end(e, err, errlen);
-		e->res->digest = e->digest;
+		e->res->digest = e->core.digest;
 	}
 	free_all(e);
 	free(e);

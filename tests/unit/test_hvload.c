@@ -10,7 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../../cli/cli.h"
+#include "../../vm/vm.h"
 
 static char built[512], bad_abi[512];
 

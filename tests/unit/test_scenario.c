@@ -10,7 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../../cli/scenario.h"
+#include "../../vm/vm.h"
 
 static char dir[] = "/tmp/vmxlab-scenario-XXXXXX";
 static struct scenario sc;

@@ -18,7 +18,7 @@
 #include <vmxlab/trace.h>
 
 #include "../../analysis/summary.h"
-#include "../../cli/summary.h"
+#include "../../cli/cli.h"
 
 /* ------------------------------------------------------------ histogram */
 

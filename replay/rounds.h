@@ -1,6 +1,7 @@
-/* diff_oneshot.h - `vmxlab diff --trace T --old A.so --new B.so` (diff_oneshot.c). */
-#ifndef VMXLAB_CLI_DIFF_ONESHOT_H
-#define VMXLAB_CLI_DIFF_ONESHOT_H
+/* rounds.h - two handler builds replayed side by side in rounds, for
+ * `vmxlab diff --trace T --old A.so --new B.so` (rounds.c). */
+#ifndef VMXLAB_REPLAY_ROUNDS_H
+#define VMXLAB_REPLAY_ROUNDS_H
 
 #include <stddef.h>
 #include <stdint.h>

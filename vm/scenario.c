@@ -17,8 +17,7 @@
 
 #include <yaml.h>
 
-#include "cli.h"
-#include "scenario.h"
+#include "vm.h"
 
 struct ctx {
 	const char *path;
@@ -95,6 +94,20 @@ static bool parse_scaled(const char *s, uint64_t *out, const char *const *units,
 		}
 	}
 	return false;
+}
+
+bool parse_u64(const char *s, uint64_t *out)
+{
+	char *end;
+
+	if (!s || !*s || *s == '-')
+		return false;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 0);
+	if (errno || *end)
+		return false;
+	*out = v;
+	return true;
 }
 
 bool parse_size(const char *s, uint64_t *out)
@@ -652,7 +665,7 @@ void scenario_resolve_workload(struct scenario *sc)
 	if (!sc->workload[0])
 		return;
 	snprintf(name, sizeof(name), "guests/%s.elf", sc->workload);
-	cli_exe_path(sc->mc.image, sizeof(sc->mc.image), name);
+	vm_exe_path(sc->mc.image, sizeof(sc->mc.image), name);
 }
 
 bool scenario_path_is_scenario(const char *path)

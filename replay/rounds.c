@@ -37,9 +37,8 @@
 
 #include <vmxlab/replay.h>
 
-#include "cli.h"
-#include "diff_oneshot.h"
-#include "scenario.h"
+#include "../vm/vm.h"
+#include "rounds.h"
 
 /* What a child sends back: a head, then ngroups groups, each followed by
  * its nsamples samples (uint64_t ns).  Host byte order: both ends are this

@@ -18,7 +18,7 @@
 
 #include <zlib.h>
 
-#include "png.h"
+#include "display.h"
 
 static uint8_t *put32(uint8_t *p, uint32_t v)
 {

@@ -11,7 +11,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "cli.h"
+#include "vm.h"
 
 /* dlopen `file`; messages name `path`, the file the user gave. */
 static int load_as(const char *file, const char *path, struct hv_build *b, char *err, size_t errlen)

@@ -2,7 +2,7 @@
  * Debugging a trace (debug.h): the replay engine's iterator (replay.h) steps
  * the trace exit by exit.  At each exit the synthetic vCPU holds the inputs
  * the engine rebuilt (exactly what the handler read, for vmxlab's traces);
- * the handler build runs through a recording vCPU (inputs.h), so each
+ * the handler build runs through a recording vCPU (vm.h), so each
  * exit's VMCS reads and writes are shown as a diff.  A trace has no
  * instructions between exits: guest memory holds only what the handler
  * read during the run (the rest reads as zeros).
@@ -14,7 +14,6 @@
 #include <vmxlab/replay.h>
 
 #include "debug.h"
-#include "scenario.h"
 
 struct dbg_replay {
 	struct replay_config cfg;
@@ -342,7 +341,7 @@ int dbg_replay_open(struct dbg *d, const char *trace, const char *hv_path, const
 	if (hv_path)
 		snprintf(path, sizeof(path), "%.4095s", hv_path);
 	else
-		cli_exe_path(path, sizeof(path), "libvmxlab-hv.so");
+		vm_exe_path(path, sizeof(path), "libvmxlab-hv.so");
 	if (hv_load(path, &rp->hvb, err, errlen))
 		return -1;
 	rp->hv_loaded = true;

@@ -1,5 +1,5 @@
 /*
- * The recording vCPU (inputs.h).  Reads pass through to the live vCPU and
+ * The recording vCPU (vm.h).  Reads pass through to the live vCPU and
  * are remembered the first time each field, register or memory range is read
  * in an exit; writes pass through untouched (with the debugger's log on,
  * every read and write is also logged in order).  A handler that reads a value
@@ -11,7 +11,7 @@
 
 #include <vmxlab/trace.h>
 
-#include "inputs.h"
+#include "vm.h"
 
 struct mem_read {
 	uint64_t gpa;
@@ -32,7 +32,7 @@ struct input_rec {
 	unsigned nmem, capmem;
 	uint8_t *bytes;
 	size_t nbytes, capbytes;
-	/* the debugger's log (inputs.h) */
+	/* the debugger's log (vm.h) */
 	struct input_access *log;
 	unsigned nlog;
 	bool log_truncated;

@@ -94,7 +94,7 @@ bool dbg_eval(struct dbg *d, const char *s, uint64_t *out)
 			if (!reg_lookup(tok, &r))
 				return false;
 			v = reg_get(d, &r);
-		} else if (!cli_parse_u64(tok, &v)) {
+		} else if (!parse_u64(tok, &v)) {
 			return false;
 		}
 		acc += sign > 0 ? v : -v;
@@ -169,7 +169,7 @@ static const struct vmcs_field_info *field_arg(const char *s)
 	size_t n = 0;
 	uint64_t enc;
 
-	if (cli_parse_u64(s, &enc))
+	if (parse_u64(s, &enc))
 		return enc <= 0xffffffffu ? vmcs_field_lookup((uint32_t)enc) : NULL;
 	if (strncasecmp(s, "VMCS_", 5) == 0)
 		s += 5;
@@ -348,7 +348,7 @@ static void cmd_disas(struct dbg *d, int argc, char **argv)
 		dbg_error(d, "bad address '%s'", argv[1]);
 		return;
 	}
-	if (argc > 2 && (!cli_parse_u64(argv[2], &n) || n == 0 || n > 1000)) {
+	if (argc > 2 && (!parse_u64(argv[2], &n) || n == 0 || n > 1000)) {
 		dbg_error(d, "bad count '%s' (1..1000)", argv[2]);
 		return;
 	}
@@ -645,7 +645,7 @@ static void cmd_break(struct dbg *d, int argc, char **argv)
 		int r = vmx_exit_reason_by_name(argv[2]);
 		if (r < 0 && strncasecmp(argv[2], "EXIT_REASON_", 12) == 0)
 			r = vmx_exit_reason_by_name(argv[2] + 12);
-		if (r < 0 && cli_parse_u64(argv[2], &n) && n < VMX_EXIT_REASON_COUNT && vmx_exit_reason_name((uint32_t)n))
+		if (r < 0 && parse_u64(argv[2], &n) && n < VMX_EXIT_REASON_COUNT && vmx_exit_reason_name((uint32_t)n))
 			r = (int)n;
 		if (r < 0) {
 			dbg_error(d, "no exit reason '%s' (see vmxlab exit-reasons)", argv[2]);
@@ -685,7 +685,7 @@ static void cmd_break(struct dbg *d, int argc, char **argv)
 		b.kind = BP_INJECT;
 		uint64_t v;
 		if (argc == 3) {
-			if (!cli_parse_u64(argv[2], &v) || v > 255) {
+			if (!parse_u64(argv[2], &v) || v > 255) {
 				dbg_error(d, "bad vector '%s' (0..255)", argv[2]);
 				return;
 			}
@@ -728,7 +728,7 @@ static void cmd_delete(struct dbg *d, int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		uint64_t id;
 		unsigned k;
-		if (!cli_parse_u64(argv[i], &id)) {
+		if (!parse_u64(argv[i], &id)) {
 			dbg_error(d, "bad breakpoint number '%s'", argv[i]);
 			return;
 		}
@@ -751,7 +751,7 @@ static void cmd_exits(struct dbg *d, int argc, char **argv)
 	static const char *const verdict[] = { "resume", "guest exit", "guest dead", "error" };
 	uint64_t n = 10;
 
-	if (argc > 2 || (argc == 2 && (!cli_parse_u64(argv[1], &n) || n == 0))) {
+	if (argc > 2 || (argc == 2 && (!parse_u64(argv[1], &n) || n == 0))) {
 		dbg_error(d, "usage: exits [N] (the last N exits; the debugger keeps %d)", DBG_HISTORY);
 		return;
 	}
@@ -780,7 +780,7 @@ static void cmd_explain(struct dbg *d, int argc, char **argv)
 	uint64_t n;
 
 	if (argc == 2) {
-		if (!cli_parse_u64(argv[1], &n)) {
+		if (!parse_u64(argv[1], &n)) {
 			dbg_error(d, "bad exit number '%s'", argv[1]);
 			return;
 		}
@@ -829,7 +829,7 @@ static void cmd_next_exit(struct dbg *d, int argc, char **argv)
 {
 	uint64_t n = 1;
 
-	if (argc > 2 || (argc == 2 && (!cli_parse_u64(argv[1], &n) || n == 0))) {
+	if (argc > 2 || (argc == 2 && (!parse_u64(argv[1], &n) || n == 0))) {
 		dbg_error(d, "usage: next-exit [N]");
 		return;
 	}
@@ -866,7 +866,7 @@ static void cmd_stepi(struct dbg *d, int argc, char **argv)
 {
 	uint64_t n = 1;
 
-	if (argc > 2 || (argc == 2 && (!cli_parse_u64(argv[1], &n) || n == 0))) {
+	if (argc > 2 || (argc == 2 && (!parse_u64(argv[1], &n) || n == 0))) {
 		dbg_error(d, "usage: stepi [N]");
 		return;
 	}

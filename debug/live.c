@@ -1,6 +1,6 @@
 /*
  * Running a scenario under the debugger (debug.h): continue, next-exit,
- * handle and stepi on machine.h's stepping API, breakpoints checked at each
+ * handle and stepi on vm.h's stepping API, breakpoints checked at each
  * exit (before and after its handler) and, while RIP breakpoints exist, after
  * each guest instruction.  Ctrl-C stops the guest at its next instruction.
  */

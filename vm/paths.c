@@ -4,9 +4,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cli.h"
+#include "vm.h"
 
-void cli_exe_path(char *out, size_t len, const char *name)
+void vm_exe_path(char *out, size_t len, const char *name)
 {
 	char self[2048];
 	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);

@@ -3,7 +3,7 @@
  * kvm stat show (count, share of exits, share of handling time, average and
  * percentiles), twice: the modelled cost that drives virtual time, and the
  * native handler time measured on this host.  Percentiles come from a
- * fixed-size reservoir per reason (machine.h): exact up to 4096 exits of a
+ * fixed-size reservoir per reason (vm.h): exact up to 4096 exits of a
  * reason, a uniform sample beyond.
  */
 #include <inttypes.h>
@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "../analysis/json.h"
-#include "report.h"
+#include "vm.h"
 
 static int cmp_u64(const void *a, const void *b)
 {

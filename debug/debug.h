@@ -1,19 +1,19 @@
 /*
- * debug.h - `vmxlab debug`: what the debugger's files share.
+ * debug.h - the debugger behind `vmxlab debug` (cli/cmd_debug.c holds its
+ * command line, the prompt and the command file):
  *
- *   cmd_debug.c       the command line, the prompt (editline) or a command file
- *   debug_cmds.c      the command table and the inspection commands
- *   debug_live.c      running a scenario: breakpoints, continue, next-exit,
- *                     stepi, Ctrl-C (machine.h's stepping API)
- *   debug_replay.c    stepping a trace exit by exit (replay.h's iterator)
- *   debug_explain.c   exits decoded: one line, field by field, what the
+ *   cmds.c            the command table and the inspection commands
+ *   live.c            running a scenario: breakpoints, continue, next-exit,
+ *                     stepi, Ctrl-C (vm.h's stepping API)
+ *   replay.c          stepping a trace exit by exit (replay.h's iterator)
+ *   explain.c         exits decoded: one line, field by field, what the
  *                     handler did, the VMCS diff
  *   gdbstub.c         the GDB remote serial protocol on the live guest
  *
  * docs/debugger.md describes the commands.
  */
-#ifndef VMXLAB_CLI_DEBUG_H
-#define VMXLAB_CLI_DEBUG_H
+#ifndef VMXLAB_DEBUG_H
+#define VMXLAB_DEBUG_H
 
 #include <signal.h>
 #include <stdbool.h>
@@ -22,9 +22,7 @@
 
 #include <vmxlab/vcpu.h>
 
-#include "cli.h"
-#include "inputs.h"
-#include "machine.h"
+#include "../vm/vm.h"
 
 enum dbg_mode { DBG_LIVE, DBG_REPLAY };
 

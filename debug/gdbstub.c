@@ -3,7 +3,7 @@
  * client on 127.0.0.1, registers in the x86-64 layout this file describes
  * to gdb (qXfer:features:read of target.xml), guest memory through the
  * guest's page tables, breakpoints as the debugger's RIP breakpoints (guest
- * memory is never patched), single-step and continue on machine.h's
+ * memory is never patched), single-step and continue on vm.h's
  * stepping API.  A step over an instruction that exits includes its handler,
  * so gdb sees the instruction complete.  `monitor CMD` runs a debugger
  * command (explain, vmcs, exits ...) and shows its output in gdb.

@@ -10,7 +10,6 @@
 #include <SDL.h>
 
 #include "display.h"
-#include "png.h"
 
 struct display {
 	SDL_Window *win;
