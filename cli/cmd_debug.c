@@ -2,8 +2,8 @@
  * vmxlab debug SCENARIO [-x CMDFILE] [--hv LIB.so] [--record TRACE] [--gdb PORT]
  * vmxlab debug TRACE [-x CMDFILE] [--hv LIB.so] [--scenario S.yaml]
  *
- * A scenario runs under the debugger's control (debug_live.c); a trace is
- * replayed exit by exit (debug_replay.c).  Commands come from the prompt -
+ * A scenario runs under the debugger's control (debug/live.c); a trace is
+ * replayed exit by exit (debug/replay.c).  Commands come from the prompt -
  * editline, with history in ~/.vmxlab_history - when stdin is a terminal,
  * else from stdin or the -x file, each echoed after the prompt.  --gdb
  * serves the GDB remote protocol instead of the prompt.

@@ -10,7 +10,7 @@
  * Compares the handler cost of two handler builds (analysis/diff.c): from
  * two result files of `vmxlab replay --json` (or `vmxlab run --json`), or in
  * one go - both builds replayed side by side, round by round
- * (cli/diff_oneshot.c), and compared round by round.  Exit status: 0, 1
+ * (replay/rounds.c), and compared round by round.  Exit status: 0, 1
  * when --fail-over trips, 2 for usage and input errors (different traces
  * without --force, a malformed file).  docs/diff.md.
  */

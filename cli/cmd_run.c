@@ -158,7 +158,7 @@ int cmd_run(int argc, char **argv)
 		run_summary_free(&sum);
 		return EXIT_USAGE;
 	}
-	unsigned failed = expect_check(stdout, &sc.expect, &sum);
+	unsigned failed = report_expectations(stdout, &sc.expect, &sum);
 	run_summary_free(&sum);
 	return failed || rc ? EXIT_CHECK_FAILED : EXIT_OK;
 }

@@ -1,8 +1,8 @@
 /*
  * The debugger's commands (docs/debugger.md): the table, the parser, and the
  * commands that look at the machine - registers, VMCS, memory, disassembly,
- * breakpoints, the exit history.  Running commands go to debug_live.c or
- * debug_replay.c by mode.  Every error is one message; the prompt stays.
+ * breakpoints, the exit history.  Running commands go to live.c or
+ * replay.c by mode.  Every error is one message; the prompt stays.
  */
 #include <ctype.h>
 #include <inttypes.h>

@@ -95,7 +95,7 @@ enum {
 
 #define DBG_HISTORY 64
 
-struct dbg_replay;     /* debug_replay.c */
+struct dbg_replay;     /* replay.c */
 struct gdb_server;     /* gdbstub.c */
 
 struct dbg {
@@ -124,7 +124,7 @@ struct dbg {
 	const char *hv_name;           /* the handler build's name */
 };
 
-/* debug_cmds.c: one command line.  Errors are printed and counted; the
+/* cmds.c: one command line.  Errors are printed and counted; the
  * debugger goes on. */
 void dbg_execute(struct dbg *d, const char *line);
 /* Print an error message for the current command. */
@@ -138,7 +138,7 @@ unsigned dbg_disas_one(struct dbg *d, uint64_t addr, char *buf, size_t len);
 /* "=> 0x... : insn" for where the guest stands. */
 void dbg_print_location(struct dbg *d);
 
-/* debug_explain.c */
+/* explain.c */
 const char *dbg_reason_name(uint32_t raw);
 /* The exit in one line: reason, RIP, the qualification decoded. */
 void dbg_exit_brief(const struct dbg_exit *x, char *buf, size_t len);
@@ -168,7 +168,7 @@ struct dbg_bp *dbg_bp_inject(struct dbg *d, const struct dbg_exit *x);
 struct dbg_bp *dbg_bp_rip(struct dbg *d, uint64_t rip);
 bool dbg_have_rip_bps(const struct dbg *d);
 
-/* Execution, per mode (debug_live.c, debug_replay.c).  Each prints where it
+/* Execution, per mode (live.c, replay.c).  Each prints where it
  * stopped. */
 void dbg_live_continue(struct dbg *d);
 void dbg_live_next_exit(struct dbg *d);

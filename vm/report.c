@@ -244,7 +244,7 @@ static unsigned check_range(FILE *out, const char *what, const struct range_u64 
 	return 1;
 }
 
-unsigned expect_check(FILE *out, const struct expect *e, const struct run_summary *s)
+unsigned report_expectations(FILE *out, const struct expect *e, const struct run_summary *s)
 {
 	unsigned failed = 0;
 	uint64_t total = 0;

@@ -283,7 +283,7 @@ void machine_interrupt(struct machine *m);
  *   machine_resume           run the guest to its next VM exit (or one
  *                            instruction): stops before the exit's handler
  *   machine_handle_exit      run the handler of that exit; the log says what
- *                            it did (the recording vCPU of inputs.h)
+ *                            it did (the recording vCPU above)
  *   machine_request_stop     from a signal handler: the guest stops at the
  *                            next instruction (MACHINE_STOPPED), the run goes on
  */
@@ -415,7 +415,7 @@ void report_print(FILE *out, const struct scenario *sc, const struct run_summary
 /* 0, or -1 with err. */
 int report_json(const char *path, const struct scenario *sc, const struct run_summary *s, char *err, size_t errlen);
 /* Print each failed expectation; returns how many failed. */
-unsigned expect_check(FILE *out, const struct expect *e, const struct run_summary *s);
+unsigned report_expectations(FILE *out, const struct expect *e, const struct run_summary *s);
 void report_compare(FILE *out, const struct run_summary *a, const struct run_summary *b);
 
 #endif
