@@ -1,7 +1,9 @@
 /*
  * diff.h - `vmxlab diff`: the handling times of two handler builds compared
  * per exit reason and sub-key, with medians, confidence intervals and the
- * Mann-Whitney U test (analysis/diff.c, statistics in analysis/stats.c).
+ * Mann-Whitney U test (analysis/diff.c, statistics in analysis/stats.c;
+ * the sides in diff_side.c, read by diff_load.c and diff_xentrace.c; the
+ * output in diff_report.c and diff_svg.c).
  * The inputs are result files of `vmxlab replay --json` or `vmxlab run
  * --json`, or replays made in the same process (cli/cmd_diff.c, one-shot).
  * What the numbers mean and assume: docs/diff.md.

@@ -1,7 +1,8 @@
 /* `vmxlab diff` below the command line: the strict JSON reader
  * (analysis/json.c) and the comparison (analysis/diff.c) on result files
- * written here - identical inputs, a real shift, other traces, malformed
- * files, per-replay and per-exit units, --fail-over. */
+ * written here (read by analysis/diff_load.c) - identical inputs, a real
+ * shift, other traces, malformed files, per-replay and per-exit units,
+ * --fail-over. */
 #include <math.h>
 #include <stdarg.h>
 #include <stddef.h>
