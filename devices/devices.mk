@@ -13,11 +13,12 @@
 
 FUZZ_SECONDS ?= 180
 FUZZ_CC      ?= clang
-FUZZ_IDE_SRC := tests/fuzz/fuzz_ide.c devices/ide.c
+FUZZ_IDE_SRC := tests/fuzz/fuzz_ide.c devices/ide.c devices/ide_ata.c devices/ide_dma.c \
+                devices/ide_backend.c
 
 .PHONY: fuzz-ide
 
-$(BUILD)/fuzz/fuzz_ide: $(FUZZ_IDE_SRC) include/vmxlab/dev.h
+$(BUILD)/fuzz/fuzz_ide: $(FUZZ_IDE_SRC) devices/ide_priv.h include/vmxlab/dev.h
 	@mkdir -p $(@D)
 	@command -v $(FUZZ_CC) >/dev/null || { echo "vmxlab: fuzz-ide needs clang (apt-get install clang)" >&2; exit 1; }
 	$(FUZZ_CC) -std=c11 -g -O1 -Wall -Wextra -Werror -Iinclude -D_GNU_SOURCE \
