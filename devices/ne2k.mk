@@ -1,5 +1,6 @@
-# devices/ne2k.mk - make rules of the NE2000 model (devices/ne2k.c) and its
-# back-ends (devices/netpeer.c, devices/netsock.c).  Include it from the
+# devices/ne2k.mk - make rules of the NE2000 model (devices/ne2k.c and the
+# devices/ne2k_*.c files of its other jobs) and its back-ends
+# (devices/netpeer.c, devices/netsock.c).  Include it from the
 # top-level Makefile after BUILD, CC, CFLAGS and SAN are set (like
 # guests/guests.mk):
 #
@@ -19,7 +20,9 @@
 NETPEER_SRC   := devices/netpeer/main.c devices/netpeer.c devices/netsock.c
 FUZZ_SECONDS  ?= 180
 FUZZ_CC       ?= clang
-FUZZ_NE2K_SRC := tests/fuzz/fuzz_ne2k.c devices/ne2k.c devices/netpeer.c devices/netsock.c
+FUZZ_NE2K_SRC := tests/fuzz/fuzz_ne2k.c devices/ne2k.c devices/ne2k_regs.c devices/ne2k_dma.c \
+                 devices/ne2k_packet.c devices/ne2k_backend.c devices/ne2k_options.c \
+                 devices/netpeer.c devices/netsock.c
 
 .PHONY: fuzz-ne2k
 
@@ -29,7 +32,7 @@ test: $(BUILD)/vmxlab-netpeer
 $(BUILD)/vmxlab-netpeer: $(patsubst %.c,$(BUILD)/obj/%.o,$(NETPEER_SRC))
 	$(CC) $(CFLAGS) -o $@ $^
 
-$(BUILD)/fuzz/fuzz_ne2k: $(FUZZ_NE2K_SRC) devices/ne2k.h devices/netpeer.h include/vmxlab/dev.h
+$(BUILD)/fuzz/fuzz_ne2k: $(FUZZ_NE2K_SRC) devices/ne2k.h devices/ne2k_priv.h devices/netpeer.h include/vmxlab/dev.h
 	@mkdir -p $(@D)
 	@command -v $(FUZZ_CC) >/dev/null || { echo "vmxlab: fuzz-ne2k needs clang (apt-get install clang)" >&2; exit 1; }
 	$(FUZZ_CC) -std=c11 -g -O1 -Wall -Wextra -Werror -Iinclude -D_GNU_SOURCE \

@@ -1,5 +1,5 @@
 /*
- * fuzz_ne2k.c - libFuzzer target for the NE2000 model (devices/ne2k.c) and
+ * fuzz_ne2k.c - libFuzzer target for the NE2000 model (devices/ne2k*.c) and
  * its peer back-end (devices/netpeer.c): every input is a script of port
  * accesses to 0x300-0x31f (any offset, 1, 2 or 4 bytes), frames arriving
  * from the wire (any length up to 70,000 bytes, any content), frames handed

@@ -1,5 +1,5 @@
 /*
- * test_ne2k.c - outside-in tests of devices/ne2k.c (NE2000 / DP8390 at
+ * test_ne2k.c - outside-in tests of devices/ne2k*.c (NE2000 / DP8390 at
  * 0x300-0x31f, IRQ 9) and its back-ends (devices/netpeer.c, netsock.c),
  * driven through the board's ports the way Linux 2.6's ne.c and 8390.c
  * drove them, in virtual time: registers and pages, the PROM, remote DMA
