@@ -410,6 +410,10 @@ struct run_summary {
 void run_summary_take(struct run_summary *s, const struct scenario *sc, struct machine *m,
 		      const struct machine_result *r, const char *console, size_t console_len);
 void run_summary_free(struct run_summary *s);
+/* Run a scenario to its end (its console echoed to stdout when echo) and
+ * take its summary.  2 on input errors (message on stderr), 1 when the run
+ * ended badly (message on stderr), else 0. */
+int scenario_run(struct scenario *sc, bool echo, struct run_summary *sum);
 
 void report_print(FILE *out, const struct scenario *sc, const struct run_summary *s);
 /* 0, or -1 with err. */

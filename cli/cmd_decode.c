@@ -1,105 +1,13 @@
 /*
- * vmxlab vmcs-fields | exit-reasons | decode: the VT-x model's tables and
- * codecs, printed for users (and for checking them against the SDM).
+ * vmxlab decode KIND VALUE: a raw VMCS value decoded field by field with
+ * the VT-x model's codecs (exit reason, I/O, CR and DR qualifications, EPT
+ * violation, task switch, interruption and instruction information).
  */
-#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "cli.h"
-
-static int parse_enum(const char *s, const char *(*name)(unsigned), unsigned n)
-{
-	for (unsigned i = 0; i < n; i++)
-		if (name(i) && strcasecmp(s, name(i)) == 0)
-			return (int)i;
-	return -1;
-}
-
-static const char *type_name_u(unsigned t) { return vmcs_type_name((enum vmcs_type)t); }
-static const char *width_name_u(unsigned w) { return vmcs_width_name((enum vmcs_width)w); }
-
-static void print_field(const struct vmcs_field_info *f)
-{
-	printf("0x%04x  %-32s %-8s %s\n", f->encoding, f->name, vmcs_width_name(f->width),
-	       vmcs_type_name(f->type));
-}
-
-/* One field in detail: the encoding's own bits (SDM 25.11.2). */
-static int show_one_field(const char *arg)
-{
-	uint64_t enc;
-	const struct vmcs_field_info *f;
-
-	if (parse_u64(arg, &enc)) {
-		f = enc <= UINT32_MAX ? vmcs_field_lookup((uint32_t)enc) : NULL;
-		if (!f) {
-			fprintf(stderr, "vmxlab vmcs-fields: 0x%" PRIx64 " is not a VMCS field encoding\n", enc);
-			return EXIT_USAGE;
-		}
-	} else {
-		f = vmcs_field_by_name(arg);
-		if (!f) {
-			fprintf(stderr, "vmxlab vmcs-fields: no VMCS field named '%s'\n", arg);
-			return EXIT_USAGE;
-		}
-		enc = f->encoding;
-	}
-	print_field(f);
-	uint32_t e = (uint32_t)enc;
-	printf("  access %s, index %u, type %u (%s), width %u (%s)%s\n",
-	       VMCS_ENC_HIGH(e) ? "high" : "full", VMCS_ENC_INDEX(e), VMCS_ENC_TYPE(e),
-	       vmcs_type_name(VMCS_ENC_TYPE(e)), VMCS_ENC_WIDTH(e), vmcs_width_name(VMCS_ENC_WIDTH(e)),
-	       f->type == VMCS_T_EXIT ? ", read-only" : "");
-	return EXIT_OK;
-}
-
-int cmd_vmcs_fields(int argc, char **argv)
-{
-	int type = -1, width = -1;
-	const char *one = NULL;
-
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--type") == 0 && i + 1 < argc) {
-			type = parse_enum(argv[++i], type_name_u, 4);
-			if (type < 0)
-				return cli_usage_error("vmcs-fields", "--type is one of control, exit-info, guest, host");
-		} else if (strcmp(argv[i], "--width") == 0 && i + 1 < argc) {
-			width = parse_enum(argv[++i], width_name_u, 4);
-			if (width < 0)
-				return cli_usage_error("vmcs-fields", "--width is one of 16, 32, 64, natural");
-		} else if (argv[i][0] == '-' || one) {
-			return cli_usage_error("vmcs-fields", "unknown option or extra argument");
-		} else {
-			one = argv[i];
-		}
-	}
-	if (one)
-		return show_one_field(one);
-	printf("%-6s  %-32s %-8s %s\n", "enc", "field", "width", "type");
-	for (size_t i = 0; i < vmcs_field_count; i++) {
-		const struct vmcs_field_info *f = &vmcs_field_table[i];
-		if ((type < 0 || (int)f->type == type) && (width < 0 || (int)f->width == width))
-			print_field(f);
-	}
-	return EXIT_OK;
-}
-
-int cmd_exit_reasons(int argc, char **argv)
-{
-	(void)argv;
-	if (argc > 1)
-		return cli_usage_error("exit-reasons", "takes no arguments");
-	for (uint32_t r = 0; r < VMX_EXIT_REASON_COUNT; r++) {
-		const char *name = vmx_exit_reason_name(r);
-		if (name)
-			printf("%3u  %-22s %s\n", r, name, vmx_exit_reason_desc(r));
-	}
-	return EXIT_OK;
-}
 
 static void decode_exit_reason(uint64_t raw)
 {

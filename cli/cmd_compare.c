@@ -1,0 +1,113 @@
+/*
+ * vmxlab compare A.yaml B.yaml: two scenarios run one after the other; exits
+ * and predicted time side by side, and the figures of the VGA and network
+ * workloads where both have them.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+/* The vga workload's line "vga: frames=N cycles=C fps=F" in a run's console. */
+static bool vga_figures(const struct run_summary *s, uint64_t *frames, uint64_t *cycles, double *fps)
+{
+	for (const char *p = s->console; p && (p = strstr(p, "vga: frames=")); p++) {
+		unsigned long long f, c;
+		if (sscanf(p, "vga: frames=%llu cycles=%llu fps=%lf", &f, &c, fps) == 3) {
+			*frames = f;
+			*cycles = c;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* With the vga workload on both sides: the per-frame view of the seed's
+ * X11 figure (exits per frame, their handling time, frames per virtual
+ * second, as the guest measured them with RDTSC). */
+static void vga_compare(FILE *out, const struct run_summary *a, const struct run_summary *b)
+{
+	uint64_t fa, fb, ca, cb;
+	double pa, pb;
+
+	(void)ca;
+	(void)cb;
+	if (!vga_figures(a, &fa, &ca, &pa) || !vga_figures(b, &fb, &cb, &pb) || !fa || !fb)
+		return;
+	fprintf(out, "\nper frame (vga workload)   %14s %14s\n", a->name, b->name);
+	fprintf(out, "%-26s %14" PRIu64 " %14" PRIu64 "\n", "frames", fa, fb);
+	fprintf(out, "%-26s %14.1f %14.1f\n", "exits per frame (run)", (double)a->res.exits / (double)fa,
+		(double)b->res.exits / (double)fb);
+	fprintf(out, "%-26s %14.4f %14.4f\n", "exit handling ms per frame", (double)a->exits_modelled_ns / 1e6 / (double)fa,
+		(double)b->exits_modelled_ns / 1e6 / (double)fb);
+	fprintf(out, "%-26s %14.3f %14.3f\n", "frames per virtual second", pa, pb);
+	if (pa > 0)
+		fprintf(out, "frame rate of %s over %s: %.1fx (the seed's X11 figure: 51000x)\n", b->name, a->name, pb / pa);
+}
+
+/* The net workload's result line "result: workload=net ... get_bytes_per_s=G
+ * put_bytes_per_s=P bytes_per_s=B" in a run's console. */
+static bool net_figures(const struct run_summary *s, uint64_t rate[3])
+{
+	static const char *const keys[3] = { "get_bytes_per_s=", "put_bytes_per_s=", " bytes_per_s=" };
+	const char *line = s->console ? strstr(s->console, "result: workload=net ") : NULL;
+
+	if (!line)
+		return false;
+	const char *end = strchr(line, '\n');
+	for (unsigned i = 0; i < 3; i++) {
+		const char *p = strstr(line, keys[i]);
+		unsigned long long v;
+		if (!p || (end && p > end) || sscanf(p + strlen(keys[i]), "%llu", &v) != 1)
+			return false;
+		rate[i] = v;
+	}
+	return true;
+}
+
+/* With the net workload on both sides: the guest's throughput, the seed's
+ * SCP figure. */
+static void net_compare(FILE *out, const struct run_summary *a, const struct run_summary *b)
+{
+	static const char *const rows[3] = { "download bytes/s", "upload bytes/s", "transfer bytes/s" };
+	uint64_t ra[3], rb[3];
+
+	if (!net_figures(a, ra) || !net_figures(b, rb))
+		return;
+	fprintf(out, "\nthroughput (net workload)  %14s %14s\n", a->name, b->name);
+	for (unsigned i = 0; i < 3; i++)
+		fprintf(out, "%-26s %14" PRIu64 " %14" PRIu64 "\n", rows[i], ra[i], rb[i]);
+	if (ra[2])
+		fprintf(out, "throughput of %s over %s: %.2fx (the seed's SCP figure: 1040x)\n", b->name, a->name,
+			(double)rb[2] / (double)ra[2]);
+}
+
+int cmd_compare(int argc, char **argv)
+{
+	static struct scenario a, b;
+	static struct run_summary sa, sb;
+	char err[1024];
+
+	if (argc != 3)
+		return cli_usage_error("compare", "needs two scenario files");
+	if (scenario_load(argv[1], &a, err, sizeof(err)) || scenario_load(argv[2], &b, err, sizeof(err))) {
+		fprintf(stderr, "vmxlab compare: %s\n", err);
+		return EXIT_USAGE;
+	}
+	int ra = scenario_run(&a, false, &sa);
+	if (ra == EXIT_USAGE)
+		return ra;
+	int rb = scenario_run(&b, false, &sb);
+	if (rb == EXIT_USAGE) {
+		run_summary_free(&sa);
+		return rb;
+	}
+	report_compare(stdout, &sa, &sb);
+	vga_compare(stdout, &sa, &sb);
+	net_compare(stdout, &sa, &sb);
+	run_summary_free(&sa);
+	run_summary_free(&sb);
+	return ra || rb ? EXIT_CHECK_FAILED : EXIT_OK;
+}

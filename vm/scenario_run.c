@@ -1,0 +1,107 @@
+/*
+ * A scenario run from start to end (vm.h, scenario_run): the guest's
+ * console kept for the expectations and the result lines (and shown live),
+ * SIGINT and SIGTERM ending the run with its trace intact, the end-of-run
+ * screenshots, and the summary the report is made of.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "vm.h"
+
+static struct machine *running;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	if (running)
+		machine_interrupt(running);
+}
+
+/* The guest's console: kept for expectations and result lines, and shown
+ * live unless --quiet. */
+struct console_tee {
+	char *buf;
+	size_t len;
+	FILE *mem;
+	bool echo;
+};
+
+static ssize_t tee_write(void *cookie, const char *data, size_t len)
+{
+	struct console_tee *t = cookie;
+
+	fwrite(data, 1, len, t->mem);
+	if (t->echo)
+		fwrite(data, 1, len, stdout);
+	return (ssize_t)len;
+}
+
+
+/* The scenario's end-of-run screenshots (screenshots: entries without
+ * `at`, and --screenshot).  0, or -1 after printing why one failed. */
+static int vga_end_screenshots(const struct scenario *sc, struct machine *m)
+{
+	char err[1200];
+	int rc = 0;
+
+	for (unsigned i = 0; i < sc->mc.nscreenshots; i++)
+		if (sc->mc.screenshots[i].at == VTIME_NEVER && machine_screenshot(m, sc->mc.screenshots[i].path, err, sizeof(err))) {
+			fprintf(stderr, "vmxlab run: %s: %s\n", sc->path, err);
+			rc = -1;
+		}
+	return rc;
+}
+
+int scenario_run(struct scenario *sc, bool echo, struct run_summary *sum)
+{
+	char err[1024];
+	struct console_tee tee = { .echo = echo };
+	cookie_io_functions_t io = { .write = tee_write };
+
+	scenario_resolve_workload(sc);
+	if (access(sc->mc.image, R_OK)) {
+		fprintf(stderr, "vmxlab run: %s: guest image %s is missing (is the workload '%s' built? run make)\n",
+			sc->path, sc->mc.image, sc->workload);
+		return 2;
+	}
+	tee.mem = open_memstream(&tee.buf, &tee.len);
+	FILE *console = tee.mem ? fopencookie(&tee, "w", io) : NULL;
+	if (!console) {
+		fprintf(stderr, "vmxlab run: out of memory\n");
+		return 2;
+	}
+	setvbuf(console, NULL, _IONBF, 0);
+	sc->mc.console = console;
+	struct machine *m = machine_create(&sc->mc, err, sizeof(err));
+	if (!m) {
+		fprintf(stderr, "vmxlab run: %s: %s\n", sc->path, err);
+		fclose(console);
+		fclose(tee.mem);
+		free(tee.buf);
+		return 2;
+	}
+	struct machine_result r;
+	running = m;
+	struct sigaction sa = { .sa_handler = on_signal }, old_int, old_term;
+	sigaction(SIGINT, &sa, &old_int);
+	sigaction(SIGTERM, &sa, &old_term);
+	int rc = machine_run(m, &r);
+	if (vga_end_screenshots(sc, m))
+		rc = rc ? rc : -1;
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGTERM, &old_term, NULL);
+	running = NULL;
+	fclose(console);
+	fflush(tee.mem);
+	run_summary_take(sum, sc, m, &r, tee.buf ? tee.buf : "", tee.len);
+	fclose(tee.mem);
+	free(tee.buf);
+	machine_destroy(m);
+	if (rc)
+		fprintf(stderr, "vmxlab run: %s: %s\n", sc->path, r.message);
+	return rc ? 1 : 0;
+}
