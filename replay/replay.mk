@@ -37,7 +37,7 @@ test: $(XENALYZE)
 BENCH_EXITS ?= 10000000
 # The trace code alone (the replay engine and the rounds need the device
 # models and the machine too).
-TRACE_SRC := $(filter-out replay/engine.c replay/rounds.c,$(REPLAY_SRC))
+TRACE_SRC := $(filter-out replay/engine.c replay/inputs.c replay/rounds.c,$(REPLAY_SRC))
 BENCH_TRACE := $(BUILD)/bench/trace-$(BENCH_EXITS).xt
 
 $(BUILD)/bench/gen_trace: $(call obj,bench/gen_trace.c $(TRACE_SRC)) $(BUILD)/libvmxmodel.a

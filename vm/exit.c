@@ -154,23 +154,22 @@ void vm_core_note_record(struct vm_core *c, uint32_t ev, const uint32_t *w, unsi
 		vm_fnv(&c->digest, w, n * sizeof(uint32_t));
 }
 
-void vm_exit_handle(struct vm_core *c, struct vm_exit *x)
+void vm_exit_handle(struct vm_core *c, struct vm_exit *x, struct hv_exit *out)
 {
-	x->raw = (uint32_t)vmcs_read(x->vcpu, VMCS_VM_EXIT_REASON);
 	x->reason = VMX_EXIT_REASON_BASIC(x->raw);
-	x->rip = vmcs_read(x->vcpu, VMCS_GUEST_RIP);
 	platform_run_until(x->plat, x->t0);
 
 	c->in_exit = true;
 	c->charge = x->charge0;
 	if (c->begin)
 		c->begin(c->ctx, x->reason);
-	memset(&x->out, 0, sizeof(x->out));
+	out->status = 0;
+	out->msg[0] = '\0';
 	uint64_t i0 = c->perf_fd >= 0 ? read_counter(c->perf_fd) : 0;
 	if (c->prof_tag)
 		*c->prof_tag = (sig_atomic_t)x->reason;
 	uint64_t t0 = tsc_begin();
-	x->verdict = c->hv->handle_exit(x->hv_state, x->via ? x->via : x->vcpu, &x->out);
+	x->verdict = c->hv->handle_exit(x->hv_state, x->via ? x->via : x->vcpu, out);
 	uint64_t t1 = tsc_end();
 	if (c->prof_tag)
 		*c->prof_tag = -1;

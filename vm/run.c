@@ -34,13 +34,15 @@ static void sample(struct machine *m, struct reason_stats *s, uint64_t modelled,
 
 static enum hv_verdict one_exit(struct machine *m, struct machine_result *r)
 {
-	struct vm_exit x = { .hv_state = m->hv, .vcpu = m->vcpu, .plat = m->plat, .t0 = sim_now(m->sim) };
+	struct vm_exit x = { .hv_state = m->hv, .vcpu = m->vcpu, .plat = m->plat, .t0 = sim_now(m->sim),
+			     .raw = (uint32_t)vmcs_read(m->vcpu, VMCS_VM_EXIT_REASON),
+			     .rip = vmcs_read(m->vcpu, VMCS_GUEST_RIP) };
+	struct hv_exit out;
 
 	if (m->inputs)
 		x.via = input_rec_vcpu(m->inputs);
-	x.charge0 = vm_exit_cost(&m->cfg.cost,
-				 VMX_EXIT_REASON_BASIC((uint32_t)vmcs_read(m->vcpu, VMCS_VM_EXIT_REASON)));
-	vm_exit_handle(&m->core, &x);
+	x.charge0 = vm_exit_cost(&m->cfg.cost, VMX_EXIT_REASON_BASIC(x.raw));
+	vm_exit_handle(&m->core, &x, &out);
 	/* sim_now moves on during the handler only while the guest idles (HLT). */
 	vtime_t modelled = sim_now(m->sim) - x.t0 + x.charge;
 	sim_charge(m->sim, x.charge);
@@ -50,14 +52,14 @@ static enum hv_verdict one_exit(struct machine *m, struct machine_result *r)
 	host_rearm_dev_timer(m);
 	if (x.verdict == HV_GUEST_EXIT) {
 		r->end = END_GUEST_EXIT;
-		r->status = x.out.status;
-		snprintf(r->message, sizeof(r->message), "the guest exited with status %d", x.out.status);
+		r->status = out.status;
+		snprintf(r->message, sizeof(r->message), "the guest exited with status %d", out.status);
 	} else if (x.verdict == HV_GUEST_DEAD) {
 		r->end = END_GUEST_DEAD;
-		snprintf(r->message, sizeof(r->message), "%s", x.out.msg);
+		snprintf(r->message, sizeof(r->message), "%s", out.msg);
 	} else if (x.verdict == HV_ERROR) {
 		r->end = END_ERROR;
-		snprintf(r->message, sizeof(r->message), "%s%s%s", x.out.msg, m->failure[0] ? ": " : "", m->failure);
+		snprintf(r->message, sizeof(r->message), "%s%s%s", out.msg, m->failure[0] ? ": " : "", m->failure);
 	}
 	return x.verdict;
 }

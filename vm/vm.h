@@ -141,20 +141,21 @@ struct vm_exit {
 	struct vmx_vcpu *vcpu;           /* the exit's vCPU (the simulator's, or synthetic) */
 	struct vmx_vcpu *via;            /* what the handler sees: a recorder of vcpu, or NULL */
 	struct platform *plat;
+	uint32_t raw;                    /* the exit-reason field */
+	uint64_t rip;                    /* the guest's RIP at the exit */
 	vtime_t t0;                      /* the exit's virtual time */
 	vtime_t charge0;                 /* opening charge: vm_exit_cost, or the recorded one */
 	/* out */
-	uint32_t raw, reason;            /* the exit-reason field and its basic reason */
-	uint64_t rip;                    /* the guest's RIP at the exit */
+	uint32_t reason;                 /* the basic exit reason */
 	enum hv_verdict verdict;
-	struct hv_exit out;
 	vtime_t charge;                  /* the charge at close: charge0 and device waits */
 	uint64_t native_ns;              /* the handler's time on this host */
 };
 
 #define VM_DIGEST_SEED 0xcbf29ce484222325ull
 void vm_core_init(struct vm_core *c, const struct vmxlab_hv *hv);
-void vm_exit_handle(struct vm_core *c, struct vm_exit *x);
+/* out: what the handler says of a verdict other than HV_RESUME. */
+void vm_exit_handle(struct vm_core *c, struct vm_exit *x, struct hv_exit *out);
 /* A device's wait, charged to the vCPU only during an exit's access. */
 void vm_core_charge(struct vm_core *c, vtime_t ns);
 /* A record the handler emitted: injections go into the digest. */
