@@ -48,6 +48,8 @@ static void print_report(FILE *out, const char *trace, const char *hvname, const
 	fprintf(out, "  inputs: %s\n",
 		r->exact ? "vmxlab's input records (exact: the handler reads what it read in the run)"
 			 : "rebuilt from Xen's records; guest state a Xen record lacks (RFLAGS.IF=1, paging off, long mode per VMEXIT64) is defaulted");
+	if (r->run_digest_known)
+		fprintf(out, "  devices placed dm: answered as vmxlab-dm answered in the run (the trace's device-model records)\n");
 	fprintf(out, "  handler cost: %s, %.1f ns per cycle, timer overhead %.1f ns subtracted; hardware instruction counter: %s\n",
 		r->timer, r->tsc_ns_per_cycle, r->timer_overhead_ns,
 		r->hw_counter ? "used" : "not available on this machine");
@@ -97,10 +99,21 @@ static void print_report(FILE *out, const char *trace, const char *hvname, const
 	if (r->record_checks)
 		fprintf(out, "\nHandler records compared with the run's: %" PRIu64 ", different: %" PRIu64 "\n",
 			r->record_checks, r->record_mismatches);
+	if (r->record_mismatches)
+		fprintf(out, "  the first difference: exit %" PRIu64 ", the trace's record at offset %" PRIu64 "\n",
+			r->first_mismatch_exit, r->first_mismatch_offset);
+	if (r->dm_divergent)
+		fprintf(out, "  the handler asked the device model %" PRIu64 " time%s for what the run never asked\n",
+			r->dm_divergent, r->dm_divergent == 1 ? "" : "s");
 	if (r->ended[0])
 		fprintf(out, "\nstopped early: %s\n", r->ended);
-	fprintf(out, "digest %016" PRIx64 "%s\n", r->digest,
+	fprintf(out, "digest %016" PRIx64 "%s", r->digest,
 		c->repeat > 1 ? (r->digests_agree ? " (every replay agrees)" : " (REPLAYS DISAGREE)") : "");
+	if (r->run_digest_known)
+		fprintf(out, r->run_digest == r->digest ? ", the run's\n" : ", DIFFERENT from the run's %016" PRIx64 "\n",
+			r->run_digest);
+	else
+		fputc('\n', out);
 }
 
 /* Per-replay medians: a number, or null for a replay that kept no sample. */
@@ -188,8 +201,12 @@ static int write_json(const char *path, const char *trace, const char *hvname, c
 		first = false;
 	}
 	fprintf(f, "},\n  \"device_reads_compared\": %" PRIu64 ",\n  \"device_reads_disagree\": %" PRIu64
-		   ",\n  \"digest\": \"%016" PRIx64 "\",\n  \"digests_agree\": %s\n}\n",
+		   ",\n  \"digest\": \"%016" PRIx64 "\",\n  \"digests_agree\": %s",
 		r->read_checks, r->read_mismatches, r->digest, r->digests_agree ? "true" : "false");
+	if (r->run_digest_known)
+		fprintf(f, ",\n  \"run_digest\": \"%016" PRIx64 "\"", r->run_digest);
+	fprintf(f, ",\n  \"dm_divergent\": %" PRIu64 ",\n  \"record_mismatches\": %" PRIu64 "\n}\n", r->dm_divergent,
+		r->record_mismatches);
 	if (fclose(f)) {
 		snprintf(err, errlen, "cannot write %s: %m", path);
 		return -1;
@@ -278,7 +295,11 @@ int cmd_replay(int argc, char **argv)
 		fprintf(stderr, "vmxlab replay: %s\n", err);
 		rc = EXIT_USAGE;
 	}
-	bool failed = (cfg.repeat > 1 && !res.digests_agree) || (res.exact && res.record_mismatches);
+	uint64_t skipped = 0;
+	for (unsigned i = 0; i < VMX_EXIT_REASON_COUNT; i++)
+		skipped += res.reasons[i].fid[FID_SKIPPED];
+	bool failed = (cfg.repeat > 1 && !res.digests_agree) || (res.exact && (res.record_mismatches || skipped)) ||
+		      res.dm_divergent || (res.run_digest_known && res.run_digest != res.digest);
 	replay_result_free(&res);
 	hv_unload(&b);
 	return rc ? rc : failed ? EXIT_CHECK_FAILED : EXIT_OK;

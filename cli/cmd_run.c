@@ -1,7 +1,9 @@
 /*
  * vmxlab run SCENARIO [--record TRACE] [--json FILE] [--hv LIB.so] [--quiet]
- * [--screenshot FILE.png]: the exit report, the JSON result, the scenario's
- * expectations checked.
+ * [--screenshot FILE.png] [--max-exits N]: the exit report, the JSON result,
+ * the scenario's expectations checked.  --max-exits ends the run at that
+ * exit (a limit, like the scenario's limits): a short trace of a long
+ * scenario.
  */
 #include <stdio.h>
 #include <string.h>
@@ -12,6 +14,7 @@ int cmd_run(int argc, char **argv)
 {
 	const char *path = NULL, *record = NULL, *json = NULL, *hv = NULL, *screenshot = NULL;
 	bool quiet = false;
+	uint64_t max_exits = 0;
 	static struct scenario sc;
 	static struct run_summary sum;
 	char err[1024];
@@ -27,6 +30,10 @@ int cmd_run(int argc, char **argv)
 			quiet = true;
 		else if (!strcmp(argv[i], "--screenshot") && i + 1 < argc)
 			screenshot = argv[++i];
+		else if (!strcmp(argv[i], "--max-exits") && i + 1 < argc) {
+			if (!parse_count(argv[++i], &max_exits) || !max_exits)
+				return cli_usage_error("run", "--max-exits takes a count of exits (1 or more)");
+		}
 		else if (argv[i][0] == '-' || path)
 			return cli_usage_error("run", "unknown option or extra argument");
 		else
@@ -42,6 +49,8 @@ int cmd_run(int argc, char **argv)
 		snprintf(sc.mc.trace_path, sizeof(sc.mc.trace_path), "%s", record);
 	if (hv)
 		snprintf(sc.mc.hv_path, sizeof(sc.mc.hv_path), "%s", hv);
+	if (max_exits)
+		sc.mc.max_exits = max_exits;
 	if (screenshot) {
 		if (sc.mc.nscreenshots == MACHINE_MAX_SCREENSHOTS || strlen(screenshot) >= sizeof(sc.mc.screenshots[0].path))
 			return cli_usage_error("run", "too many screenshots or too long a path");

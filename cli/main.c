@@ -19,7 +19,8 @@ static int cmd_version(int argc, char **argv);
 static int cmd_help(int argc, char **argv);
 
 static const struct command commands[] = {
-	{ "run", cmd_run, "SCENARIO [--record TRACE] [--json FILE] [--hv LIB.so] [--quiet] [--screenshot FILE.png]",
+	{ "run", cmd_run,
+	  "SCENARIO [--record TRACE] [--json FILE] [--hv LIB.so] [--quiet] [--screenshot FILE.png] [--max-exits N]",
 	  "run a scenario; print the exit report; check its expectations" },
 	{ "compare", cmd_compare, "A.yaml B.yaml", "run two scenarios; exits and predicted time side by side" },
 	{ "replay", cmd_replay,

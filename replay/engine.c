@@ -55,13 +55,24 @@ static vtime_t h_now(void *ctx)
 
 static uint64_t h_tsc(void *ctx)
 {
-	return ((struct engine *)ctx)->tsc_now;
+	struct engine *e = ctx;
+
+	return e->exact_now ? ns_to_tsc(e, e->now + e->core.charge) : e->tsc_now;
 }
 
-/* HLT: the domain's device timers carry time forward, as in the run. */
+/* A request to a device placed dm: format 2 has vmxlab-dm's answers. */
+static int h_ioreq(void *ctx, struct vmx_dev *dev, struct vmx_ioreq *req)
+{
+	return dmplay_ioreq(ctx, dev, req);
+}
+
+/* HLT: a format-2 trace has each idle step of the run; otherwise the
+ * domain's device timers carry time forward. */
 static vtime_t h_idle(void *ctx)
 {
 	struct engine *e = ctx;
+	if (e->curx)
+		return dmplay_idle(e);
 	vtime_t next = platform_next_deadline(e->cur->d->plat);
 
 	if (next == VTIME_NEVER)
@@ -77,12 +88,18 @@ static void h_trace(void *ctx, uint32_t ev, const uint32_t *w, unsigned n)
 	struct engine *e = ctx;
 
 	vm_core_note_record(&e->core, ev, w, n);
-	if (e->nemitted < MAX_EMITTED) {
-		struct trc_record *r = &e->emitted[e->nemitted++];
-		r->event = ev;
-		r->n = (uint8_t)(n < TRC_REC_MAX_EXTRA ? n : TRC_REC_MAX_EXTRA);
-		memcpy(r->d, w, r->n * sizeof(uint32_t));
+	if (e->nemitted == e->capemitted) {
+		unsigned cap = e->capemitted ? e->capemitted * 2 : 64;
+		struct trc_record *a = cap <= MAX_EXIT_RECORDS ? realloc(e->emitted, cap * sizeof(*a)) : NULL;
+		if (!a)
+			return;
+		e->emitted = a;
+		e->capemitted = cap;
 	}
+	struct trc_record *r = &e->emitted[e->nemitted++];
+	r->event = ev;
+	r->n = (uint8_t)(n < TRC_REC_MAX_EXTRA ? n : TRC_REC_MAX_EXTRA);
+	memcpy(r->d, w, r->n * sizeof(uint32_t));
 }
 
 static void h_console(void *ctx, const char *buf, size_t len)
@@ -121,6 +138,42 @@ static void dev_log(void *ctx, const char *dev, const char *msg)
 
 /* ------------------------------------------------------------ domains and vcpus */
 
+static void r_irq_out(void *ctx, unsigned line, bool level)
+{
+	dmplay_irq_out(ctx, line, level);
+}
+
+static void r_charge(void *ctx, vtime_t ns)
+{
+	vm_core_charge(&((struct engine *)ctx)->core, ns);
+}
+
+static void *r_map_shared(void *ctx, uint64_t gpa, uint64_t len)
+{
+	return dmplay_map_shared(ctx, gpa, len);
+}
+
+static void domain_free(struct domctx *d)
+{
+	platform_free(d->plat);
+	for (unsigned i = 0; i < d->nshared; i++)
+		free(d->shared[i].mem);
+	free(d);
+}
+
+/* The options of device `name`: --scenario's when it has the device, else
+ * the recorded ones. */
+static const char *dev_options(const struct engine *e, const struct rec_dev *r)
+{
+	for (unsigned i = 0; i < e->cfg->ndevs; i++)
+		if (!strcmp(e->cfg->devs[i].name, r->name))
+			return e->cfg->devs[i].options;
+	return r->options;
+}
+
+/* A domain's devices: a format-2 trace's machine as recorded (devices placed
+ * dm are answered from the trace and have no state here), or the
+ * configured devices, all here. */
 static struct domctx *domain(struct engine *e, uint32_t dom)
 {
 	for (struct domctx *d = e->doms; d; d = d->next)
@@ -129,26 +182,38 @@ static struct domctx *domain(struct engine *e, uint32_t dom)
 	struct domctx *d = calloc(1, sizeof(*d));
 	if (!d)
 		return NULL;
-	struct platform_config pc = { .ctx = e, .log = dev_log };
+	bool recorded = e->format >= 2 && e->nrdevs;
+	struct platform_config pc = { .ctx = e, .log = dev_log, .charge = r_charge };
+	if (recorded) {
+		pc.irq_out = r_irq_out;
+		pc.map_shared = r_map_shared;
+	}
 	d->plat = platform_new(&pc);
+	d->dm_pic_pending = -1;
 	if (!d->plat) {
 		free(d);
 		return NULL;
 	}
-	for (unsigned i = 0; i < e->ndevs; i++) {
-		const struct vmx_dev_ops *ops = vmx_dev_lookup(e->devs[i].name);
+	e->building = d;
+	unsigned n = recorded ? e->nrdevs : e->ndevs;
+	for (unsigned i = 0; i < n; i++) {
+		const char *name = recorded ? e->rdevs[i].name : e->devs[i].name;
+		const char *options = recorded ? dev_options(e, &e->rdevs[i]) : e->devs[i].options;
+		enum vmx_placement place = recorded ? e->rdevs[i].placement : PLACE_HV;
+		const struct vmx_dev_ops *ops = vmx_dev_lookup(name);
 		if (!ops) {
-			snprintf(e->err, sizeof(e->err), "unknown device '%s'", e->devs[i].name);
-			platform_free(d->plat);
-			free(d);
+			snprintf(e->err, sizeof(e->err), "unknown device '%s'", name);
+			e->building = NULL;
+			domain_free(d);
 			return NULL;
 		}
-		if (!platform_add(d->plat, ops, e->devs[i].options, PLACE_HV, true, e->err, sizeof(e->err))) {
-			platform_free(d->plat);
-			free(d);
+		if (!platform_add(d->plat, ops, options, place, place == PLACE_HV, e->err, sizeof(e->err))) {
+			e->building = NULL;
+			domain_free(d);
 			return NULL;
 		}
 	}
+	e->building = NULL;
 	d->dom = dom;
 	d->next = e->doms;
 	e->doms = d;
@@ -210,13 +275,22 @@ static void free_all(struct engine *e)
 	while (e->doms) {
 		struct domctx *d = e->doms;
 		e->doms = d->next;
-		platform_free(d->plat);
-		free(d);
+		domain_free(d);
 	}
 	for (unsigned i = 0; i < 4096; i++) {
+		if (e->pcpu[i]) {
+			free(e->pcpu[i]->rec);
+			free(e->pcpu[i]->used);
+		}
 		free(e->pcpu[i]);
 		e->pcpu[i] = NULL;
 	}
+	for (unsigned i = 0; i < e->nrdevs; i++) {
+		free(e->rdevs[i].dump);
+		e->rdevs[i].dump = NULL;
+		e->rdevs[i].dump_len = 0;
+	}
+	e->nasync = 0;
 }
 
 /* ------------------------------------------------------------ one exit */
@@ -278,8 +352,12 @@ static void compare_records(struct engine *e, const struct exitbuf *x)
 			k++;
 		e->res->record_checks++;
 		if (k >= e->nemitted || e->emitted[k].event != r->event || e->emitted[k].n != r->n ||
-		    memcmp(e->emitted[k].d, r->d, r->n * sizeof(uint32_t)))
-			e->res->record_mismatches++;
+		    memcmp(e->emitted[k].d, r->d, r->n * sizeof(uint32_t))) {
+			if (!e->res->record_mismatches++) {
+				e->res->first_mismatch_exit = e->res->exits;
+				e->res->first_mismatch_offset = r->offset;
+			}
+		}
 		k++;
 	}
 }
@@ -467,6 +545,24 @@ static bool prepare_exit(struct engine *e, struct exitbuf *x, struct pending *p)
 			return false;
 		}
 	}
+	e->exact_now = exact && e->format >= 2;
+	if (e->exact_now) {
+		/* What the device model did since the last exit, then this exit's
+		 * own answers for the handler (dmplay.c). */
+		dmplay_drain(e, c->d);
+		if (x->ucap < x->n) {
+			uint8_t *u = realloc(x->used, x->n);
+			if (!u) {
+				p->skipped = "out of memory";
+				return false;
+			}
+			x->used = u;
+			x->ucap = x->n;
+		}
+		memset(x->used, 0, x->n);
+		x->cursor = 0;
+		e->curx = x;
+	}
 	platform_run_until(c->d->plat, e->now);
 	p->c = c;
 	p->fid = fid;
@@ -498,6 +594,7 @@ static enum hv_verdict run_exit(struct engine *e, struct pending *p, struct vmx_
 	enum hv_verdict verdict = vx.verdict;
 	uint64_t ns = vx.native_ns;
 	p->native_ns = ns;
+	dmplay_exit_done(e);
 	if (verdict != HV_RESUME && exact)
 		c->dead = true; /* the run ended here too */
 	if (verdict == HV_ERROR && !exact && e->pass == 0 && e->errors_logged < 5 && !e->cfg->quiet) {
@@ -559,18 +656,70 @@ static bool selected(const struct engine *e, uint32_t dom, uint32_t vcpu)
 	       (e->cfg->vcpu < 0 || (uint32_t)e->cfg->vcpu == vcpu);
 }
 
+/* The recorded machine's devices, in order (format 2 builds it from them),
+ * and the names for older traces without --scenario. */
 static void note_device(struct engine *e, const struct trc_record *r)
 {
-	if (e->cfg->ndevs || r->n < 2 || e->ndevs == REPLAY_MAX_DEVS)
+	if (r->n < 2)
 		return;
 	char name[25] = { 0 };
 	memcpy(name, &r->d[1], (r->n - 1) * 4 < 24 ? (r->n - 1) * 4 : 24);
 	if (!vmx_dev_lookup(name))
 		return;
+	if (e->nrdevs < REPLAY_MAX_DEVS) {
+		struct rec_dev *rd = &e->rdevs[e->nrdevs++];
+		snprintf(rd->name, sizeof(rd->name), "%s", name);
+		rd->options[0] = '\0';
+		rd->placement = r->d[0] == PLACE_DM ? PLACE_DM : PLACE_HV;
+	}
+	if (e->cfg->ndevs || e->ndevs == REPLAY_MAX_DEVS)
+		return;
 	for (unsigned i = 0; i < e->ndevs; i++)
 		if (!strcmp(e->devs[i].name, name))
 			return;
 	snprintf(e->devs[e->ndevs++].name, sizeof(e->devs[0].name), "%s", name);
+}
+
+static void note_device_option(struct engine *e, const struct trc_record *r)
+{
+	if (r->n < 3 || r->d[0] >= e->nrdevs || r->d[1] > sizeof(e->rdevs[0].options) - 21)
+		return;
+	char *o = e->rdevs[r->d[0]].options + r->d[1];
+	size_t len = (size_t)(r->n - 2) * 4 < 20 ? (size_t)(r->n - 2) * 4 : 20;
+	memcpy(o, &r->d[2], len);
+	o[len] = '\0';
+}
+
+static void note_dump(struct engine *e, const struct trc_record *r)
+{
+	if (r->n < 2 || r->d[0] >= e->nrdevs)
+		return;
+	struct rec_dev *rd = &e->rdevs[r->d[0]];
+	size_t len = strnlen((const char *)&r->d[1], (size_t)(r->n - 1) * 4 < 24 ? (size_t)(r->n - 1) * 4 : 24);
+	if (rd->dump_len + len > (1u << 20))
+		return;
+	char *t = realloc(rd->dump, rd->dump_len + len + 1);
+	if (!t)
+		return;
+	memcpy(t + rd->dump_len, &r->d[1], len);
+	rd->dump = t;
+	rd->dump_len += len;
+}
+
+/* A record into the exit collected on its pcpu. */
+static void exit_add(struct exitbuf *x, const struct trc_record *r)
+{
+	if (x->n == x->cap) {
+		unsigned cap = x->cap ? x->cap * 2 : 64;
+		struct trc_record *a = cap <= MAX_EXIT_RECORDS ? realloc(x->rec, cap * sizeof(*a)) : NULL;
+		if (!a) {
+			x->overflow = true;
+			return;
+		}
+		x->rec = a;
+		x->cap = cap;
+	}
+	x->rec[x->n++] = *r;
 }
 
 static void diag(void *ctx, int level, uint64_t offset, const char *msg)
@@ -621,6 +770,9 @@ static int pass_begin(struct engine *e, char *err, size_t errlen)
 	e->flush = 0;
 	e->core.digest = VM_DIGEST_SEED;
 	e->have_end = false;
+	e->have_run_digest = false;
+	e->nrdevs = 0;
+	e->nasync = 0;
 	return 0;
 }
 
@@ -641,17 +793,31 @@ static struct exitbuf *pass_next(struct engine *e)
 		uint32_t ev = r->event;
 		if (e->pass == 0)
 			e->res->records++;
+		if (ev == TRC_VMXLAB_RUN_INFO && r->n >= 1)
+			e->format = r->d[0];
 		if (ev == TRC_VMXLAB_RUN_INFO && r->n >= 2 && !e->cfg->tsc_khz && r->d[1])
 			e->tsc_khz = r->d[1];
 		if (ev == TRC_VMXLAB_DEVICE)
 			note_device(e, r);
+		if (ev == TRC_VMXLAB_DEVICE_OPT)
+			note_device_option(e, r);
+		if (ev == TRC_VMXLAB_DEV_DUMP)
+			note_dump(e, r);
 		if (ev == TRC_VMXLAB_RUN_END && r->n >= 2) {
 			e->end_ns = u64(r->d);
 			e->have_end = true;
+			if (r->n >= 4) {
+				e->run_digest = u64(r->d + 2);
+				e->have_run_digest = true;
+			}
 		}
 		struct exitbuf *x = pcpu_buf(e, r->cpu);
 		if (!x)
 			continue;
+		if (e->format >= 2 && !x->open && dmplay_is_record(ev)) {
+			dmplay_async(e, r);
+			continue;
+		}
 		if (trc_is_vmexit(ev)) {
 			if (x->open) {
 				e->held_item = *it;
@@ -669,10 +835,7 @@ static struct exitbuf *pass_next(struct engine *e)
 			/* xenalyze closes an open exit at a runstate change of its pcpu. */
 			return x;
 		} else if ((ev & 0x000ff000u) == TRC_HVM_HANDLER || replay_is_input_record(ev)) {
-			if (x->n < MAX_EXIT_RECORDS)
-				x->rec[x->n++] = *r;
-			else
-				x->overflow = true;
+			exit_add(x, r);
 		}
 	}
 	e->eof = true;
@@ -693,13 +856,20 @@ static int pass_end(struct engine *e, char *err, size_t errlen)
 	}
 	trc_reader_close(e->rd);
 	e->rd = NULL;
-	/* Device state at the end, in the run's order. */
+	/* Device state at the end, in the run's order; a format-2 trace has the
+	 * state of the devices placed dm as vmxlab-dm dumped it. */
+	if (e->doms && e->format >= 2)
+		dmplay_drain(e, e->doms);
 	for (struct vctx *c = e->vcpus; c; c = c->next) {
 		if (e->have_end)
 			platform_run_until(c->d->plat, e->end_ns);
 	}
 	for (struct domctx *d = e->doms; d; d = d->next)
-		vm_core_digest_devices(&e->core, d->plat, NULL, NULL);
+		vm_core_digest_devices(&e->core, d->plat, e->format >= 2 ? dmplay_dump : NULL, e);
+	if (e->pass == 0) {
+		e->res->run_digest_known = e->have_run_digest;
+		e->res->run_digest = e->run_digest;
+	}
 	return 0;
 }
 
@@ -746,7 +916,7 @@ static void engine_init(struct engine *e, const struct replay_config *cfg, struc
 	e->tsc_khz = cfg->tsc_khz ? cfg->tsc_khz : DEFAULT_TSC_KHZ;
 	e->ndevs = cfg->ndevs;
 	memcpy(e->devs, cfg->devs, sizeof(e->devs));
-	e->host = (struct hv_host){ .ctx = e, .options = cfg->hv_options, .now = h_now, .tsc = h_tsc,
+	e->host = (struct hv_host){ .ctx = e, .options = cfg->hv_options, .ioreq = h_ioreq, .now = h_now, .tsc = h_tsc,
 				    .idle = h_idle, .trace = h_trace, .console = h_console, .phase = h_phase,
 				    .log = h_log };
 	vm_core_init(&e->core, cfg->hv);
@@ -813,6 +983,8 @@ int replay_run(const struct replay_config *cfg, struct replay_result *res, char 
 	res->hw_instructions = e->core.hw_instructions;
 	if (e->core.perf_fd >= 0)
 		close(e->core.perf_fd);
+	free(e->async);
+	free(e->emitted);
 	free(e);
 	return rc;
 }
@@ -936,6 +1108,8 @@ int replay_iter_close(struct replay_iter *it, char *err, size_t errlen)
 		e->res->digest = e->core.digest;
 	}
 	free_all(e);
+	free(e->async);
+	free(e->emitted);
 	free(e);
 	free(it);
 	return rc;

@@ -12,8 +12,9 @@
 
 #include "../vm/vm.h"
 
-#define MAX_EXIT_RECORDS 512
-#define MAX_EMITTED 64
+/* Records one exit may hold (a rep insw of a sector is hundreds of inputs;
+ * a Xen exit a handful): past this the exit is skipped as corrupt. */
+#define MAX_EXIT_RECORDS (1u << 20)
 #define DEFAULT_TSC_KHZ 2400000u
 
 /* One exit being collected on a physical CPU. */
@@ -25,15 +26,40 @@ struct exitbuf {
 	bool entered;
 	uint64_t entry_tsc;
 	bool rip64;              /* VMEXIT64: the guest was in long mode */
-	struct trc_record rec[MAX_EXIT_RECORDS];
-	unsigned n;
+	struct trc_record *rec;  /* the exit's handler and input records, in order */
+	unsigned n, cap;
 	bool overflow;
+	/* format 2: which device-model records the handler's requests, idle
+	 * steps and interrupt lines have used up (dmplay.c) */
+	uint8_t *used;
+	unsigned ucap;
+	unsigned cursor;         /* the first record not looked at yet */
+};
+
+/* Memory shared with a device placed hv (vga vram=shared), as the guest
+ * left it at each sync of the run (TRC_VMXLAB_SHMEM). */
+struct shared_region {
+	uint64_t gpa, len;
+	uint8_t *mem;
 };
 
 struct domctx {
 	uint32_t dom;
 	struct platform *plat;
+	int dm_pic_pending;      /* format 2: the device-model PIC's last answer */
+	struct shared_region shared[4];
+	unsigned nshared;
 	struct domctx *next;
+};
+
+/* A device of the recorded machine (TRC_VMXLAB_DEVICE, _DEVICE_OPT,
+ * _DEV_DUMP). */
+struct rec_dev {
+	char name[32];
+	char options[256];
+	enum vmx_placement placement;
+	char *dump;              /* a dm device's state dump at the end */
+	size_t dump_len;
 };
 
 struct vctx {
@@ -51,6 +77,16 @@ struct engine {
 	struct replay_result *res;
 	struct replay_dev devs[REPLAY_MAX_DEVS];
 	unsigned ndevs;
+	/* format 2 (TRC_VMXLAB_FORMAT): the machine as recorded, devices placed
+	 * dm answered from the trace (dmplay.c) */
+	uint32_t format;
+	struct rec_dev rdevs[REPLAY_MAX_DEVS];
+	unsigned nrdevs;
+	struct domctx *building;   /* the domain whose devices are being created */
+	struct trc_record *async;  /* device-model records between exits, not applied yet */
+	unsigned nasync, capasync;
+	bool have_run_digest;
+	uint64_t run_digest;
 	uint64_t tsc_khz;
 	struct domctx *doms;
 	struct vctx *vcpus;
@@ -60,9 +96,11 @@ struct engine {
 	/* the exit being handled */
 	struct vctx *cur;
 	vtime_t now;
-	uint64_t tsc_now;        /* what host->tsc returns */
-	struct trc_record emitted[MAX_EMITTED];
-	unsigned nemitted;
+	uint64_t tsc_now;        /* what host->tsc returns (Xen traces) */
+	bool exact_now;          /* a vmxlab trace: host->tsc follows now and the charge */
+	struct exitbuf *curx;    /* the exit being handled */
+	struct trc_record *emitted;
+	unsigned nemitted, capemitted;
 	vtime_t end_ns;
 	bool have_end;
 	unsigned pass;           /* 0 for the first replay */
@@ -93,6 +131,22 @@ static inline uint64_t u64(const uint32_t *w)
 {
 	return w[0] | (uint64_t)w[1] << 32;
 }
+
+/* dmplay.c: the device-model side of a format-2 trace */
+bool dmplay_is_record(uint32_t ev);
+/* A device-model record between exits: kept until the next exit. */
+void dmplay_async(struct engine *e, const struct trc_record *r);
+/* Apply what came between exits, in order, to domain d. */
+void dmplay_drain(struct engine *e, struct domctx *d);
+/* The handler's host services, answered from the exit's records. */
+int dmplay_ioreq(struct engine *e, struct vmx_dev *dev, struct vmx_ioreq *req);
+vtime_t dmplay_idle(struct engine *e);
+void dmplay_irq_out(struct engine *e, unsigned line, bool level);
+/* After the handler: what it did not use up. */
+void dmplay_exit_done(struct engine *e);
+void *dmplay_map_shared(struct engine *e, uint64_t gpa, uint64_t len);
+/* The recorded dump of a device placed dm (vm_core_digest_devices). */
+int dmplay_dump(void *ctx, const struct vmx_dev *d, FILE *out);
 
 /* inputs.c */
 bool replay_is_input_record(uint32_t ev);

@@ -14,8 +14,8 @@
 
 bool replay_is_input_record(uint32_t ev)
 {
-	return ev >= TRC_VMXLAB_EXIT_TIME && ev <= TRC_VMXLAB_MEM_FAIL && ev != TRC_VMXLAB_RUN_END &&
-	       ev != TRC_VMXLAB_DEVICE;
+	return (ev >= TRC_VMXLAB_EXIT_TIME && ev <= TRC_VMXLAB_MEM_FAIL && ev != TRC_VMXLAB_RUN_END &&
+		ev != TRC_VMXLAB_DEVICE) || dmplay_is_record(ev);
 }
 
 void replay_apply_recorded(struct engine *e, struct vctx *c, const struct exitbuf *x, vtime_t *charge0)

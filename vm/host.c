@@ -51,13 +51,20 @@ static void charge_vcpu(void *ctx, vtime_t ns)
 	vm_core_charge(&m->core, ns);
 }
 
-static void after_dm_answer(struct machine *m)
+/* The answer's lines go into the trace before the answer itself (its
+ * DM_ANSWER, written by host_ioreq, or the DM_EVENT of a timer or an
+ * interrupt notification): replay applies them when it meets the answer. */
+static void after_dm_answer(struct machine *m, enum dm_op op)
 {
 	const struct dm_shared *pg = dm_page(m->dm);
 
 	charge_vcpu(m, pg->charge_ns);
-	for (uint32_t i = 0; i < pg->nirq && i < DM_MAX_IRQ_EVENTS; i++)
+	for (uint32_t i = 0; i < pg->nirq && i < DM_MAX_IRQ_EVENTS; i++) {
+		uint32_t w[2] = { pg->irq[i].line, pg->irq[i].level };
+		if (op != DM_OP_DUMP)
+			record_dm(m, TRC_VMXLAB_DM_IRQ, w, 2);
 		platform_irq(m->plat, pg->irq[i].line, pg->irq[i].level);
+	}
 	if (pg->console_len)
 		console_out(m, pg->console, pg->console_len < DM_CONSOLE_SIZE ? pg->console_len : DM_CONSOLE_SIZE);
 	if (pg->next_deadline == VTIME_NEVER)
@@ -65,6 +72,11 @@ static void after_dm_answer(struct machine *m)
 	else
 		sim_timer_arm(m->sim, m->dm_timer, pg->next_deadline);
 	m->dm_pic_pending = pg->pic_pending;
+	if (op == DM_OP_TIMER || op == DM_OP_IRQ) {
+		vtime_t now = sim_now(m->sim);
+		uint32_t w[4] = { (uint32_t)now, (uint32_t)(now >> 32), (uint32_t)m->dm_pic_pending, op };
+		record_dm(m, TRC_VMXLAB_DM_EVENT, w, 4);
+	}
 }
 
 int host_dm_request(struct machine *m, enum dm_op op, unsigned dev, struct vmx_ioreq *req)
@@ -76,7 +88,7 @@ int host_dm_request(struct machine *m, enum dm_op op, unsigned dev, struct vmx_i
 		snprintf(m->failure, sizeof(m->failure), "%s", err);
 		return -1;
 	}
-	after_dm_answer(m);
+	after_dm_answer(m, op);
 	return 0;
 }
 
@@ -114,6 +126,8 @@ static void dev_timer_fired(void *ctx, vtime_t now)
 {
 	struct machine *m = ctx;
 
+	if (m->nshared)
+		record_shared_sync(m, now);
 	platform_run_until(m->plat, now);
 	host_rearm_dev_timer(m);
 	kick_if_pending(m);
@@ -160,8 +174,15 @@ static int host_ioreq(void *ctx, struct vmx_dev *dev, struct vmx_ioreq *req)
 			dbg_note_ioreq(m, dev, req, 0);
 		return 0;
 	}
+	vtime_t before = m->core.charge;
 	m->core.charge += m->cfg.cost.dm_roundtrip_ns;
 	int rc = host_dm_request(m, DM_OP_IO, m->dm_index[dev->index], req);
+	if (rc == 0) {
+		vtime_t charged = m->core.charge - before;
+		uint32_t w[5] = { (uint32_t)req->data, (uint32_t)(req->data >> 32), (uint32_t)charged,
+				  (uint32_t)(charged >> 32), (uint32_t)m->dm_pic_pending };
+		record_dm(m, TRC_VMXLAB_DM_ANSWER, w, 5);
+	}
 	if (m->dbg)
 		dbg_note_ioreq(m, dev, req, rc);
 	return rc;
@@ -184,11 +205,15 @@ static vtime_t host_idle(void *ctx)
 	vtime_t limit = m->cfg.max_vtime ? m->cfg.max_vtime : (vtime_t)-1;
 
 	vtime_t before = sim_now(m->sim);
+	vtime_t woke = (vtime_t)-1;
 
-	if (m->interrupted || !sim_idle(m->sim, limit))
-		return (vtime_t)-1;
-	m->idle_ns += sim_now(m->sim) - before;
-	return sim_now(m->sim);
+	if (!m->interrupted && sim_idle(m->sim, limit)) {
+		m->idle_ns += sim_now(m->sim) - before;
+		woke = sim_now(m->sim);
+	}
+	uint32_t w[2] = { (uint32_t)woke, (uint32_t)(woke >> 32) };
+	record_dm(m, TRC_VMXLAB_IDLE, w, 2);
+	return woke;
 }
 
 static void count_record(struct machine *m, uint32_t ev, const uint32_t *w, unsigned n)
@@ -282,7 +307,7 @@ int host_timers_new(struct machine *m)
 
 void host_dm_started(struct machine *m)
 {
-	after_dm_answer(m);
+	after_dm_answer(m, 0);
 }
 
 /* An external-interrupt exit was the kick (kick_if_pending): the handler

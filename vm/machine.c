@@ -188,6 +188,9 @@ void machine_destroy(struct machine *m)
 		trc_writer_close(m->trace, NULL, 0);
 	input_rec_free(m->inputs);
 	free(m->held);
+	free(m->dmheld);
+	for (unsigned i = 0; i < 4; i++)
+		free(m->shadow[i]);
 	free(m->dbg);
 	if (m->hv)
 		m->hvb.hv->fini(m->hv);

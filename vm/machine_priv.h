@@ -40,6 +40,12 @@ struct machine {
 	struct input_rec *inputs;
 	struct held { uint32_t ev; bool has_tsc; uint64_t tsc; unsigned n; uint32_t w[TRC_REC_MAX_EXTRA]; } *held;
 	unsigned nheld, capheld;
+	/* The device-model side of the exit (answers, events, idle steps,
+	 * shared memory), written after its inputs in the order they came. */
+	struct held *dmheld;
+	unsigned ndmheld, capdmheld;
+	/* What memory shared with a device held at the last sync (record.c). */
+	uint8_t *shadow[4];
 	int dev_timer, dm_timer;
 	vtime_t idle_ns;
 	struct reason_stats *stats;     /* [VMX_EXIT_REASON_COUNT] */
@@ -81,11 +87,19 @@ void host_exit_begin(void *ctx, uint32_t reason);
 
 /* record.c: the trace. */
 int record_open(struct machine *m, char *err, size_t errlen);
+/* A record of the device-model side (TRC_VMXLAB_DM_*, IDLE, SHMEM*): kept
+ * with the exit's inputs during an exit, written at once between exits. */
+void record_dm(struct machine *m, uint32_t ev, const uint32_t *w, unsigned n);
+/* The bytes of memory shared with a device that changed since the last
+ * sync, as SHMEM records after a SHMEM_AT of `now`. */
+void record_shared_sync(struct machine *m, vtime_t now);
+/* A device-model device's state dump at the end of the run. */
+void record_dev_dump(struct machine *m, unsigned index, const char *text, size_t len);
 /* A record the handler emitted (host.c's trace callback). */
 void record_handler(struct machine *m, uint32_t ev, const uint32_t *w, unsigned n);
 /* After the handler: the exit's records in the order replay reads them. */
 void record_exit(struct machine *m, const struct vm_exit *x);
-void record_close(struct machine *m, vtime_t end);
+void record_close(struct machine *m, vtime_t end, uint64_t digest);
 
 /* run.c: the debugger's view of an exit's handler. */
 void dbg_note_record(struct machine *m, uint32_t ev, const uint32_t *w, unsigned n);

@@ -39,6 +39,8 @@ static enum hv_verdict one_exit(struct machine *m, struct machine_result *r)
 			     .rip = vmcs_read(m->vcpu, VMCS_GUEST_RIP) };
 	struct hv_exit out;
 
+	if (m->nshared)
+		record_shared_sync(m, x.t0);
 	if (m->inputs)
 		x.via = input_rec_vcpu(m->inputs);
 	x.charge0 = vm_exit_cost(&m->cfg.cost, VMX_EXIT_REASON_BASIC(x.raw));
@@ -64,9 +66,24 @@ static enum hv_verdict one_exit(struct machine *m, struct machine_result *r)
 	return x.verdict;
 }
 
+/* A device placed dm: its dump, also into the trace (replay has no vmxlab-dm). */
 static int dump_remote(void *ctx, const struct vmx_dev *d, FILE *out)
 {
-	return machine_dump_device(ctx, d->ops->name, out);
+	struct machine *m = ctx;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	if (!f)
+		return -1;
+	int rc = machine_dump_device(m, d->ops->name, f);
+	fclose(f);
+	if (rc == 0) {
+		record_dev_dump(m, d->index, text, len);
+		fwrite(text, 1, len, out);
+	}
+	free(text);
+	return rc;
 }
 
 static void run_end(struct machine *m, struct machine_result *r);
@@ -84,6 +101,11 @@ int machine_run(struct machine *m, struct machine_result *r)
 		if (st == SIM_STOP_EXIT) {
 			if (one_exit(m, r) != HV_RESUME)
 				break;
+			if (m->cfg.max_exits && sim_exits(m->sim) >= m->cfg.max_exits) {
+				r->end = END_LIMIT;
+				snprintf(r->message, sizeof(r->message), "exit limit reached");
+				break;
+			}
 			if (m->cfg.max_vtime && sim_now(m->sim) >= m->cfg.max_vtime) {
 				r->end = END_LIMIT;
 				snprintf(r->message, sizeof(r->message), "virtual-time limit reached");
@@ -116,6 +138,8 @@ int machine_run(struct machine *m, struct machine_result *r)
  * the end time, the digest, the counters, the trace closed. */
 static void run_end(struct machine *m, struct machine_result *r)
 {
+	if (m->nshared)
+		record_shared_sync(m, sim_now(m->sim));
 	platform_run_until(m->plat, sim_now(m->sim));
 	vm_core_digest_devices(&m->core, m->plat, dump_remote, m);
 	r->guest_insns = sim_instructions(m->sim);
@@ -123,7 +147,7 @@ static void run_end(struct machine *m, struct machine_result *r)
 	r->exits = sim_exits(m->sim);
 	r->idle_ns = m->idle_ns;
 	r->digest = m->core.digest;
-	record_close(m, r->vtime);
+	record_close(m, r->vtime, r->digest);
 }
 
 void machine_interrupt(struct machine *m)

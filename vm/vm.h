@@ -200,6 +200,7 @@ struct machine_config {
 	char trace_path[4096];         /* "" = no trace */
 	bool native_costs;             /* add measured handler costs to the trace */
 	uint64_t max_insns;            /* 0 = no limit */
+	uint64_t max_exits;            /* 0 = no limit */
 	vtime_t max_vtime;             /* 0 = no limit */
 	FILE *console;                 /* guest console output; NULL = discard */
 	/* PNG screenshots of the VGA screen (placement hv): at a virtual time,

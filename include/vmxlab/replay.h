@@ -119,6 +119,11 @@ struct replay_result {
 	uint64_t read_checks, read_mismatches;   /* device reads compared with the trace */
 	uint64_t record_checks, record_mismatches; /* handler records compared (vmxlab traces) */
 	uint64_t digest;                 /* of the first replay; the same as the run's for vmxlab traces */
+	bool run_digest_known;           /* a format-2 vmxlab trace carries the run's digest */
+	uint64_t run_digest;
+	uint64_t dm_divergent;           /* requests, idle steps or lines the recorded device model had no answer for */
+	uint64_t first_mismatch_exit;    /* the first exit whose handler records differ (1, 2 ... in trace order), or 0 */
+	uint64_t first_mismatch_offset;  /* the trace offset of its first record that differs */
 	bool digests_agree;              /* every repeat gave the same digest */
 	bool exact;                      /* the trace carried vmxlab's input records */
 	const char *timer;               /* "rdtscp" ... what timed the handlers */

@@ -139,7 +139,7 @@ enum trc_intr_source { INTR_SRC_NONE = 0, INTR_SRC_PIC = 1, INTR_SRC_LAPIC = 2, 
 #define TRC_VMXLAB_BASE       0x0001f800u
 #define TRC_VMXLAB_LAST       0x0001f8ffu
 #define TRC_VMXLAB_NATIVE_COST 0x0001f801u /* measured ns lo, hi, TSC cycles lo, hi */
-#define TRC_VMXLAB_RUN_INFO    0x0001f802u /* format 1, TSC kHz, handler ABI, device ABI */
+#define TRC_VMXLAB_RUN_INFO    0x0001f802u /* format (TRC_VMXLAB_FORMAT), TSC kHz, handler ABI, device ABI */
 #define TRC_VMXLAB_PHASE       0x0001f803u /* guest workload phase (hypercall) */
 #define TRC_VMXLAB_DM_ROUNDTRIP 0x0001f804u /* device index, modelled ns lo, hi */
 /* The exit's inputs, written by `vmxlab run` between an exit's VMEXIT and its
@@ -149,9 +149,25 @@ enum trc_intr_source { INTR_SRC_NONE = 0, INTR_SRC_PIC = 1, INTR_SRC_LAPIC = 2, 
 #define TRC_VMXLAB_VMCS_READ   0x0001f811u /* (field, value lo, value hi) x 1-2: VMCS fields read */
 #define TRC_VMXLAB_REG_READ    0x0001f812u /* (register, lo, hi) x 1-2: vmx.h enum vmx_gpr */
 #define TRC_VMXLAB_MEM_READ    0x0001f813u /* gpa lo, hi, length 1-16, then the bytes: guest RAM read */
-#define TRC_VMXLAB_RUN_END     0x0001f814u /* virtual ns lo, hi at the end of the run */
+#define TRC_VMXLAB_RUN_END     0x0001f814u /* virtual ns lo, hi at the end of the run; format 2: the run's digest lo, hi */
 #define TRC_VMXLAB_DEVICE      0x0001f815u /* placement (0 hv, 1 dm), name (up to 24 bytes) */
 #define TRC_VMXLAB_MEM_FAIL    0x0001f816u /* gpa lo, hi, length: a guest RAM read that failed */
+/*
+ * Format 2: the device-model process's side of the ioreq protocol
+ * (ioreq.h), so that replay answers the handler build's requests to devices
+ * placed dm exactly as vmxlab-dm did, with no device-model process, disk
+ * image or network peer.  Within an exit they follow its inputs, in the
+ * order the handler met them; between exits they stand where they happened.
+ */
+#define TRC_VMXLAB_DM_ANSWER   0x0001f817u /* data lo, hi, charge ns lo, hi, PIC pending: a request the vCPU waited for */
+#define TRC_VMXLAB_DM_EVENT    0x0001f818u /* virtual ns lo, hi, PIC pending, op: a timer or an IRQ notification */
+#define TRC_VMXLAB_DM_IRQ      0x0001f819u /* line, level: an interrupt line the answer or event drove */
+#define TRC_VMXLAB_IDLE        0x0001f81au /* virtual ns lo, hi the idle step (HLT) reached; ~0 ~0: none pending */
+#define TRC_VMXLAB_DEVICE_OPT  0x0001f81bu /* device index, offset, up to 20 bytes of its options */
+#define TRC_VMXLAB_DEV_DUMP    0x0001f81cu /* device index, up to 24 bytes of a dm device's state dump at the end */
+#define TRC_VMXLAB_SHMEM_AT    0x0001f81du /* virtual ns lo, hi: the SHMEM records after it were synced then */
+#define TRC_VMXLAB_SHMEM       0x0001f81eu /* gpa lo, hi, length 1-16, the bytes: memory shared with a device, changed */
+#define TRC_VMXLAB_FORMAT      2u
 #define TRC_IS_VMXLAB(ev) ((ev) >= TRC_VMXLAB_BASE && (ev) <= TRC_VMXLAB_LAST)
 
 /* One decoded record. */

@@ -1,0 +1,76 @@
+#!/bin/bash
+# Exact replay of everything vmxlab records (docs/replay.md): every scenario
+# of scenarios/ and tests/scenarios/, found here, so a new one is covered
+# without editing this file.  Each is run twice with --record: the traces
+# are byte-identical; the replay of the trace gives the run's digest, the
+# run's handler records, no skipped exit and no request the recorded device
+# model cannot answer, and exits 0.  Then the check itself is checked: a
+# trace replayed with a device configured otherwise than in the run must
+# exit 1 and say its digest differs from the run's.
+#
+# Each run stops at its MAX_EXITS-th exit at the latest (vmxlab run
+# --max-exits): the IDE scenarios whole, the network and VGA ones their
+# first part, within make test's budget under the sanitizers.
+set -u
+V=${VMXLAB:?set VMXLAB to the vmxlab binary}
+MAX_EXITS=${MAX_EXITS:-25000}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+failures=0
+
+field() { # field NAME FILE: a JSON string or number member, as text
+	sed -n "s/.*\"$1\": *\"\{0,1\}\([0-9a-fA-F]*\)\"\{0,1\}.*/\1/p" "$2" | head -n 1
+}
+
+fail() {
+	echo "FAIL $*"
+	failures=$((failures + 1))
+}
+
+exact() { # exact SCENARIO
+	local bin=$V sc=$1 n
+	n=$(basename "$sc" .yaml)
+	"$bin" run --quiet "$sc" --max-exits "$MAX_EXITS" --record "$tmp/$n.xt" --json "$tmp/$n.run.json" \
+		>"$tmp/$n.run.out" 2>&1
+	"$bin" run --quiet "$sc" --max-exits "$MAX_EXITS" --record "$tmp/$n.2.xt" >/dev/null 2>&1
+	if [ ! -s "$tmp/$n.run.json" ]; then
+		fail "$sc: the run wrote no result: $(tail -n 3 "$tmp/$n.run.out")"
+		return
+	fi
+	cmp -s "$tmp/$n.xt" "$tmp/$n.2.xt" || fail "$sc: two runs wrote different traces"
+	"$bin" replay "$tmp/$n.xt" --json "$tmp/$n.rep.json" >"$tmp/$n.rep.out" 2>&1
+	local rc=$? want got
+	want=$(field digest "$tmp/$n.run.json")
+	got=$(field digest "$tmp/$n.rep.json")
+	local skipped mism div
+	skipped=$(grep -o '"skipped": [0-9]*' "$tmp/$n.rep.json" | awk '{s += $2} END {print s + 0}')
+	mism=$(field record_mismatches "$tmp/$n.rep.json")
+	div=$(field dm_divergent "$tmp/$n.rep.json")
+	if [ $rc -eq 0 ] && [ -n "$want" ] && [ "$want" = "$got" ] && [ "$skipped" = 0 ] && [ "$mism" = 0 ] &&
+		[ "$div" = 0 ] && grep -q ", the run's$" "$tmp/$n.rep.out"; then
+		echo "ok   $sc: replay exact (digest $got, $(grep -o '[0-9]* exits on' "$tmp/$n.rep.out" | cut -d' ' -f1) exits)"
+	else
+		fail "$sc: replay exit $rc, digest $got (run $want), skipped $skipped, records differing $mism, unanswered $div"
+		sed 's/^/    /' "$tmp/$n.rep.out" | tail -n 12
+	fi
+}
+
+for sc in scenarios/*.yaml tests/scenarios/*.yaml; do
+	exact "$sc"
+done
+
+# The check can fail: vga-shared's trace replayed with its vga in trap mode
+# (the options of --scenario win over the recorded ones).
+if [ -s "$tmp/vga-shared.xt" ]; then
+	"$V" replay "$tmp/vga-shared.xt" --scenario scenarios/vga-trap.yaml >"$tmp/neg.out" 2>&1
+	rc=$?
+	if [ $rc -eq 1 ] && grep -q "DIFFERENT from the run's" "$tmp/neg.out"; then
+		echo "ok   a replay whose machine differs from the run's exits 1 and says the digest differs"
+	else
+		fail "a replay with the vga configured otherwise: exit $rc"
+		sed 's/^/    /' "$tmp/neg.out" | tail -n 5
+	fi
+else
+	fail "no vga-shared trace to check the check with"
+fi
+exit $((failures > 0))
