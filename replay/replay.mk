@@ -35,9 +35,9 @@ test: $(XENALYZE)
 # make bench-trace [BENCH_EXITS=N]: a 10-million-exit trace (generated once
 # per generator build), then vmxlab summary and xenalyze --summary on it.
 BENCH_EXITS ?= 10000000
-# The trace code alone (the replay engine and the rounds need the device
-# models and the machine too).
-TRACE_SRC := $(filter-out replay/engine.c replay/inputs.c replay/rounds.c,$(REPLAY_SRC))
+# The trace code alone (the replay engine needs the device models and the
+# machine too).
+TRACE_SRC := $(sort $(wildcard replay/trace_*.c analysis/*.c))
 BENCH_TRACE := $(BUILD)/bench/trace-$(BENCH_EXITS).xt
 
 $(BUILD)/bench/gen_trace: $(call obj,bench/gen_trace.c $(TRACE_SRC)) $(BUILD)/libvmxmodel.a
