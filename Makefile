@@ -187,9 +187,14 @@ REPLAY_BENCH_TRACE := $(BUILD)/bench/replay-1m.xt
 $(REPLAY_BENCH_TRACE): $(BUILD)/bench/gen_trace
 	@$< $@.tmp 1000000 && mv $@.tmp $@
 
-bench-replay: all $(REPLAY_BENCH_TRACE)
-	@echo "replay of 1,000,000 exits through build/libvmxlab-hv.so:"
+# Then the handle_exit figures per reason, the reference build's beside the
+# floor build's (tests/hv-builds/floor.c: the testbed's own cost of an exit),
+# best of BENCH_RUNS replays each (bench/bench_handler.sh).
+BENCH_RUNS ?= 3
+bench-replay: all $(REPLAY_BENCH_TRACE) $(HV_FLOOR)
+	@echo "replay of 1,000,000 exits through $(BUILD)/libvmxlab-hv.so:"
 	@$(BUILD)/vmxlab replay $(REPLAY_BENCH_TRACE) --quiet 2>/dev/null | grep 'exits/s'
+	@bash bench/bench_handler.sh $(BUILD)/vmxlab $(REPLAY_BENCH_TRACE) $(BUILD)/libvmxlab-hv.so $(HV_FLOOR) $(BENCH_RUNS)
 
 # What sampling costs a replay: the same 1,000,000 exits replayed plain and
 # under `vmxlab profile` at 1, 4 and 10 kHz (docs/profile.md).

@@ -50,46 +50,54 @@ static uint64_t width_mask(enum vmcs_width w)
 	}
 }
 
+/*
+ * Every access finds its slot with vmcs_field_index, a direct index by
+ * encoding (vmx-model/vmcs_fields.c).  The width and type bits of a valid
+ * encoding are its field's (vmcs_fields.c checks every row at compile
+ * time), so they are taken from the encoding rather than the table.
+ */
 static int synth_read(struct vmx_vcpu *v, uint32_t enc, uint64_t *val)
 {
-	const struct vmcs_field_info *f = vmcs_field_lookup(enc);
+	int i = vmcs_field_index(enc);
 
-	if (!f)
+	if (i < 0)
 		return VMXERR_UNSUPPORTED_VMCS_COMPONENT;
-	uint64_t x = to_synth(v)->field[f - vmcs_field_table];
+	uint64_t x = to_synth(v)->field[i];
 	*val = VMCS_ENC_HIGH(enc) ? x >> 32 : x;
 	return VMXERR_NONE;
 }
 
-static int store(struct synth_vcpu *s, uint32_t enc, uint64_t val)
+static void store(struct synth_vcpu *s, int i, uint32_t enc, uint64_t val)
 {
-	const struct vmcs_field_info *f = vmcs_field_lookup(enc);
+	uint64_t *slot = &s->field[i];
 
-	if (!f)
-		return VMXERR_UNSUPPORTED_VMCS_COMPONENT;
-	uint64_t *slot = &s->field[f - vmcs_field_table];
 	if (VMCS_ENC_HIGH(enc))
 		*slot = (*slot & 0xffffffffull) | (val << 32);
 	else
-		*slot = val & width_mask(f->width);
-	return VMXERR_NONE;
+		*slot = val & width_mask(VMCS_ENC_WIDTH(enc));
 }
 
 static int synth_write(struct vmx_vcpu *v, uint32_t enc, uint64_t val)
 {
-	const struct vmcs_field_info *f = vmcs_field_lookup(enc);
+	int i = vmcs_field_index(enc);
 
-	if (!f)
+	if (i < 0)
 		return VMXERR_UNSUPPORTED_VMCS_COMPONENT;
 	/* Without IA32_VMX_MISC bit 29 the exit-information fields are read-only. */
-	if (f->type == VMCS_T_EXIT)
+	if (VMCS_ENC_TYPE(enc) == VMCS_T_EXIT)
 		return VMXERR_VMWRITE_READ_ONLY_COMPONENT;
-	return store(to_synth(v), enc, val);
+	store(to_synth(v), i, enc, val);
+	return VMXERR_NONE;
 }
 
 int vmx_synth_set(struct vmx_vcpu *v, uint32_t field, uint64_t val)
 {
-	return store(to_synth(v), field, val);
+	int i = vmcs_field_index(field);
+
+	if (i < 0)
+		return VMXERR_UNSUPPORTED_VMCS_COMPONENT;
+	store(to_synth(v), i, field, val);
+	return VMXERR_NONE;
 }
 
 static uint64_t synth_gpr_read(struct vmx_vcpu *v, enum vmx_gpr r)
@@ -102,7 +110,7 @@ static uint64_t synth_gpr_read(struct vmx_vcpu *v, enum vmx_gpr r)
 static void synth_gpr_write(struct vmx_vcpu *v, enum vmx_gpr r, uint64_t val)
 {
 	if (r == GPR_RSP)
-		store(to_synth(v), VMCS_GUEST_RSP, val);
+		vmx_synth_set(v, VMCS_GUEST_RSP, val);
 	else if ((unsigned)r < VREG_COUNT)
 		to_synth(v)->gpr[r] = val;
 }

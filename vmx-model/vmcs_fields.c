@@ -2,7 +2,7 @@
  * The VMCS field table (SDM Appendix B), generated from VMCS_FIELDS in vmx.h,
  * and the exit-reason names (SDM Appendix C).
  */
-#include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 #include <strings.h>
 
@@ -16,27 +16,71 @@ const struct vmcs_field_info vmcs_field_table[] = {
 
 const size_t vmcs_field_count = sizeof(vmcs_field_table) / sizeof(vmcs_field_table[0]);
 
-static int cmp_encoding(const void *key, const void *elem)
+/*
+ * Encodings to rows in O(1): a direct index (SDM Vol. 3, Appendix B, "Field
+ * Encoding in VMCS"; the layout is drawn in vmx.h).  An encoding with its
+ * reserved bits clear is 15 bits; without the access type (bit 0) and the
+ * reserved bit 12, the 13 bits left name one field, and they are the key:
+ *
+ *   encoding  14 13   12  11 10  9                1    0
+ *            +-----+-----+-----+-------------------+------+
+ *            |width|  0  |type |       index       |access|
+ *            +-----+-----+-----+-------------------+------+
+ *               |           |            |
+ *               v           v            v
+ *   key       12 11       10 9  8                  0
+ *            +-----+     +-----+-------------------+
+ *            |width|     |type |       index       |      8192 keys
+ *            +-----+     +-----+-------------------+
+ *
+ * row_of_key[key] is the field's row in vmcs_field_table plus one, 0 where
+ * the architecture has no field.  The access type is not in the key: a high
+ * access (bit 0 set) names the upper half of a 64-bit field and exists for
+ * those alone (SDM 25.11.2), so one test of the width bits decides it.
+ */
+#define VMCS_KEY(enc) ((((enc) >> 1) & 0x7ffu) | (((enc) >> 2) & 0x1800u))
+#define VMCS_KEY_COUNT 8192u
+
+/* Each field's row number, in table order: VMCS_ROW_GUEST_RIP, ... */
+enum vmcs_row {
+#define VMX_X_ROW_NR(name, enc, w, t) VMCS_ROW_##name,
+	VMCS_FIELDS(VMX_X_ROW_NR)
+#undef VMX_X_ROW_NR
+	VMCS_ROW_COUNT
+};
+
+_Static_assert(VMCS_ROW_COUNT < UINT8_MAX, "row_of_key holds row + 1 in a uint8_t: widen it for more fields");
+
+/* A row's key must be its encoding's: bit 0 and the reserved bits clear,
+ * and the width and type written in the row those of the encoding's bits.
+ * (Two rows with one encoding fail to compile too: -Woverride-init.) */
+#define VMX_X_CHECK(name, enc, w, t)                                                                       \
+	_Static_assert(((enc) & (VMCS_ENC_RESERVED | 1u)) == 0 && VMCS_ENC_WIDTH(enc) == (unsigned)(w) &&       \
+			       VMCS_ENC_TYPE(enc) == (unsigned)(t),                                             \
+		       "VMCS_" #name ": a reserved or access bit is set, or the width/type disagree with the encoding");
+VMCS_FIELDS(VMX_X_CHECK)
+#undef VMX_X_CHECK
+
+static const uint8_t row_of_key[VMCS_KEY_COUNT] = {
+#define VMX_X_KEY(name, enc, w, t) [VMCS_KEY(enc)] = VMCS_ROW_##name + 1,
+	VMCS_FIELDS(VMX_X_KEY)
+#undef VMX_X_KEY
+};
+
+int vmcs_field_index(uint32_t encoding)
 {
-	uint32_t k = *(const uint32_t *)key;
-	uint32_t e = ((const struct vmcs_field_info *)elem)->encoding;
-	return (k > e) - (k < e);
+	if (encoding & VMCS_ENC_RESERVED)
+		return -1;
+	if (VMCS_ENC_HIGH(encoding) && VMCS_ENC_WIDTH(encoding) != VMCS_W64)
+		return -1;
+	return (int)row_of_key[VMCS_KEY(encoding)] - 1;
 }
 
-/* The table is in encoding order (a unit test checks it). */
 const struct vmcs_field_info *vmcs_field_lookup(uint32_t encoding)
 {
-	uint32_t full = encoding;
+	int row = vmcs_field_index(encoding);
 
-	if (encoding & VMCS_ENC_RESERVED)
-		return NULL;
-	if (VMCS_ENC_HIGH(encoding)) {
-		if (VMCS_ENC_WIDTH(encoding) != VMCS_W64)
-			return NULL;
-		full = encoding & ~1u;
-	}
-	return bsearch(&full, vmcs_field_table, vmcs_field_count, sizeof(vmcs_field_table[0]),
-		       cmp_encoding);
+	return row < 0 ? NULL : &vmcs_field_table[row];
 }
 
 const struct vmcs_field_info *vmcs_field_by_name(const char *name)

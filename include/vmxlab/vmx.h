@@ -285,6 +285,9 @@ struct vmcs_field_info {
 extern const struct vmcs_field_info vmcs_field_table[];
 extern const size_t vmcs_field_count;
 const struct vmcs_field_info *vmcs_field_lookup(uint32_t encoding);
+/* The encoding's row in vmcs_field_table, or -1 where vmcs_field_lookup
+ * gives NULL.  Both are O(1): a direct index by encoding, no search. */
+int vmcs_field_index(uint32_t encoding);
 const struct vmcs_field_info *vmcs_field_by_name(const char *name);
 unsigned vmcs_width_bits(enum vmcs_width w); /* 16, 64, 32, 64 (natural) */
 const char *vmcs_width_name(enum vmcs_width w);

@@ -76,6 +76,81 @@ static void high_encoding_addresses_upper_half(void **state)
 	assert_int_equal(vcpu_vmwrite(v, VMCS_GUEST_PHYSICAL_ADDRESS | 1, 1), VMXERR_VMWRITE_READ_ONLY_COMPONENT);
 }
 
+static uint64_t field_mask(enum vmcs_width w)
+{
+	return w == VMCS_W16 ? 0xffffull : w == VMCS_W32 ? 0xffffffffull : ~0ull;
+}
+
+/* A value of its own for every row: if two encodings shared a slot, the
+ * later write would show through the earlier field. */
+static uint64_t pattern(size_t row)
+{
+	return 0x0123456789abcdefull * (row + 1) ^ (uint64_t)row << 40;
+}
+
+static void every_field_round_trips_through_its_own_slot(void **state)
+{
+	struct vmx_vcpu *v = *state;
+	uint64_t x;
+
+	for (size_t i = 0; i < vmcs_field_count; i++)
+		assert_int_equal(vmx_synth_set(v, vmcs_field_table[i].encoding, pattern(i)), VMXERR_NONE);
+	for (size_t i = 0; i < vmcs_field_count; i++) {
+		const struct vmcs_field_info *f = &vmcs_field_table[i];
+		uint64_t want = pattern(i) & field_mask(f->width);
+		assert_int_equal(vcpu_vmread(v, f->encoding, &x), VMXERR_NONE);
+		assert_int_equal(x, want);
+		if (f->width == VMCS_W64) {
+			assert_int_equal(vcpu_vmread(v, f->encoding | 1, &x), VMXERR_NONE);
+			assert_int_equal(x, want >> 32);
+		}
+	}
+	/* The same through VMWRITE, for the fields a handler may write. */
+	for (size_t i = 0; i < vmcs_field_count; i++) {
+		const struct vmcs_field_info *f = &vmcs_field_table[i];
+		if (f->type != VMCS_T_EXIT)
+			assert_int_equal(vcpu_vmwrite(v, f->encoding, ~pattern(i)), VMXERR_NONE);
+	}
+	for (size_t i = 0; i < vmcs_field_count; i++) {
+		const struct vmcs_field_info *f = &vmcs_field_table[i];
+		uint64_t want = (f->type == VMCS_T_EXIT ? pattern(i) : ~pattern(i)) & field_mask(f->width);
+		assert_int_equal(vmcs_read(v, f->encoding), want);
+	}
+}
+
+/* VMREAD, VMWRITE and the processor's own set against vmcs_field_lookup
+ * for every 16-bit encoding and some with bits 31:16 set: 12 (unsupported
+ * component) exactly where the table has no field, nothing read or written
+ * then; otherwise success, or 13 for a VMWRITE to exit information. */
+static void check_access_rules(struct vmx_vcpu *v, uint32_t enc)
+{
+	const struct vmcs_field_info *f = vmcs_field_lookup(enc);
+	uint64_t x = 0x5a5a5a5a5a5a5a5aull;
+
+	if (!f) {
+		assert_int_equal(vcpu_vmread(v, enc, &x), VMXERR_UNSUPPORTED_VMCS_COMPONENT);
+		assert_int_equal(x, 0x5a5a5a5a5a5a5a5aull);
+		assert_int_equal(vcpu_vmwrite(v, enc, 1), VMXERR_UNSUPPORTED_VMCS_COMPONENT);
+		assert_int_equal(vmx_synth_set(v, enc, 1), VMXERR_UNSUPPORTED_VMCS_COMPONENT);
+		return;
+	}
+	assert_int_equal(vcpu_vmread(v, enc, &x), VMXERR_NONE);
+	assert_int_equal(vcpu_vmwrite(v, enc, x), f->type == VMCS_T_EXIT ? VMXERR_VMWRITE_READ_ONLY_COMPONENT : VMXERR_NONE);
+	assert_int_equal(vmx_synth_set(v, enc, x), VMXERR_NONE);
+}
+
+static void every_encoding_follows_the_vmread_vmwrite_rules(void **state)
+{
+	struct vmx_vcpu *v = *state;
+
+	for (uint32_t enc = 0; enc <= 0xffff; enc++) {
+		check_access_rules(v, enc);
+		check_access_rules(v, enc | 0x80000000u);
+		check_access_rules(v, enc | 0x00010000u);
+	}
+	check_access_rules(v, 0xffffffffu);
+}
+
 static void gprs_sit_beside_the_vmcs_and_rsp_is_guest_rsp(void **state)
 {
 	struct vmx_vcpu *v = *state;
@@ -153,6 +228,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(exit_information_is_read_only_to_handlers, setup, teardown),
 		cmocka_unit_test_setup_teardown(writes_truncate_to_field_width, setup, teardown),
 		cmocka_unit_test_setup_teardown(high_encoding_addresses_upper_half, setup, teardown),
+		cmocka_unit_test_setup_teardown(every_field_round_trips_through_its_own_slot, setup, teardown),
+		cmocka_unit_test_setup_teardown(every_encoding_follows_the_vmread_vmwrite_rules, setup, teardown),
 		cmocka_unit_test_setup_teardown(gprs_sit_beside_the_vmcs_and_rsp_is_guest_rsp, setup, teardown),
 		cmocka_unit_test_setup_teardown(ram_is_zero_until_written_and_bounded, setup, teardown),
 		cmocka_unit_test_setup_teardown(holes_cut_mmio_out_of_ram, setup, teardown),
