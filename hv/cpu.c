@@ -1,7 +1,8 @@
 /*
  * Instruction exits that touch CPU state: CPUID (a policy table), RDMSR /
- * WRMSR (a policy table), control-register accesses, RDTSC(P), HLT, INVLPG,
- * XSETBV, and the instructions a guest without VMX may not use.
+ * WRMSR (a policy table), control- and debug-register accesses, RDTSC(P),
+ * RDRAND / RDSEED, HLT, MONITOR / MWAIT, INVLPG, INVPCID, XSETBV, and the
+ * instructions a guest without VMX may not use.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -162,7 +163,7 @@ struct msr_policy {
 /* Indexes from SDM Vol. 4, "Model-Specific Registers". */
 static const struct msr_policy msr_policy[] = {
 	{ 0x10, 0x10, MSR_TSC, 0, 0 },                       /* IA32_TIME_STAMP_COUNTER */
-	{ 0x1b, 0x1b, MSR_FIXED, 0xfee00100, 0 },            /* IA32_APIC_BASE: BSP, disabled */
+	{ 0x1b, 0x1b, MSR_FIXED, APIC_DEFAULT_BASE | 0x100, 0 }, /* IA32_APIC_BASE: BSP, disabled */
 	{ 0x3a, 0x3a, MSR_FIXED, 0x1, 0 },                   /* IA32_FEATURE_CONTROL: locked, VMX off */
 	{ 0x8b, 0x8b, MSR_IGNORE, 0, 0 },                    /* IA32_BIOS_SIGN_ID */
 	{ 0xfe, 0xfe, MSR_FIXED, 0x508, 0 },                 /* IA32_MTRRCAP: WC, fixed, 8 variable */
@@ -463,6 +464,96 @@ enum exit_result handle_cr_access(struct hv *hv, struct vmx_vcpu *v, uint32_t re
 	return EXIT_ADVANCE;
 }
 
+/* ---------------------------------------------------------------- DRs */
+
+/*
+ * MOV DR (SDM Vol. 3B 18.2, Vol. 2 "MOV-Move to/from Debug Registers").
+ * Exit qualification (SDM 28.2.1, Table 28-4):
+ *
+ *   63     12 11   8 7   5  4    3  2   0
+ *  +---------+------+-----+-----+---+-----+
+ *  |    0    | GPR  |  0  | dir | 0 | DR  |
+ *  +---------+------+-----+-----+---+-----+
+ *  dir: 0 MOV to DR, 1 MOV from DR
+ *
+ * The exit comes before the #UD for DR4/DR5 with CR4.DE = 1 and the #GP for
+ * CPL > 0 (SDM 26.1.3), and before the general-detect #DB (DR7.GD, SDM
+ * 18.2.4, 18.3.1.2): the handler raises them, in KVM's order.  The register
+ * file is the vCPU's own, the one VM entry loads: DR0-DR3 and DR6 as
+ * registers no VMCS field holds, DR7 in GUEST_DR7.  Without CR4.DE, DR4 and
+ * DR5 are DR6 and DR7 (SDM 18.2.2).
+ */
+#define CR4_DE       (1ull << 3)
+#define DR6_BD       (1ull << 13)
+#define DR6_VOLATILE 0xe00full         /* B0-B3, BD, BS, BT */
+#define DR6_FIXED_1  0xffff0ff0ull     /* read as 1: no RTM, no bus-lock detection */
+#define DR7_GD       (1ull << 13)
+#define DR7_VOLATILE 0xffff2bffull     /* L0-G3, LE, GE, RTM, GD, R/W0-LEN3 */
+#define DR7_FIXED_1  0x400ull
+#define SS_AR_DPL(ar) (((ar) >> 5) & 3u) /* the CPL (SDM 25.4.1) */
+
+static uint64_t dr_read(struct vmx_vcpu *v, unsigned dr)
+{
+	if (dr < 4)
+		return vcpu_gpr(v, (enum vmx_gpr)(VREG_DR0 + dr));
+	if (dr == 4 || dr == 6)
+		return vcpu_gpr(v, VREG_DR6);
+	return vmcs_read(v, VMCS_GUEST_DR7);
+}
+
+/* false: bits 63:32 of DR6 or DR7 set, a #GP. */
+static bool dr_write(struct vmx_vcpu *v, unsigned dr, uint64_t val)
+{
+	if (dr < 4) {
+		vcpu_set_gpr(v, (enum vmx_gpr)(VREG_DR0 + dr), val);
+		return true;
+	}
+	if (val >> 32)
+		return false;
+	if (dr == 4 || dr == 6)
+		vcpu_set_gpr(v, VREG_DR6, (val & DR6_VOLATILE) | DR6_FIXED_1);
+	else
+		vcpu_vmwrite(v, VMCS_GUEST_DR7, (val & DR7_VOLATILE) | DR7_FIXED_1);
+	return true;
+}
+
+enum exit_result handle_dr_access(struct hv *hv, struct vmx_vcpu *v, uint32_t reason)
+{
+	struct vmx_dr_qual q;
+	uint64_t dr7 = vmcs_read(v, VMCS_GUEST_DR7);
+	uint64_t mask = hv_64bit_mode(v) ? ~0ull : 0xffffffffull;
+
+	(void)reason;
+	vmx_dr_qual_decode(vmcs_read(v, VMCS_EXIT_QUALIFICATION), &q);
+	/* Xen 4.17's one record for a MOV DR exit, reads too (vmx_dr_access). */
+	hv_trace(hv, TRC_HVM_DR_WRITE, 0);
+	if ((q.dr == 4 || q.dr == 5) && (vmcs_read(v, VMCS_GUEST_CR4) & CR4_DE)) {
+		inject_ud(hv);
+		return EXIT_RESUME;
+	}
+	if (SS_AR_DPL(vmcs_read(v, VMCS_GUEST_SS_AR_BYTES)) != 0) {
+		inject_gp(hv);
+		return EXIT_RESUME;
+	}
+	if (dr7 & DR7_GD) {
+		/* A fault; the processor would set DR6.BD and clear DR7.GD
+		 * (SDM 18.2.4, 18.3.1.2). */
+		vcpu_set_gpr(v, VREG_DR6, vcpu_gpr(v, VREG_DR6) | DR6_BD);
+		vcpu_vmwrite(v, VMCS_GUEST_DR7, dr7 & ~DR7_GD);
+		inject_exception(hv, 1, false, 0);
+		return EXIT_RESUME;
+	}
+	if (q.from_dr) {
+		vcpu_set_gpr(v, q.gpr, dr_read(v, q.dr) & mask);
+		return EXIT_ADVANCE;
+	}
+	if (!dr_write(v, q.dr, vcpu_gpr(v, q.gpr) & mask)) {
+		inject_gp(hv);
+		return EXIT_RESUME;
+	}
+	return EXIT_ADVANCE;
+}
+
 /* ---------------------------------------------------------------- the rest */
 
 enum exit_result handle_rdtsc(struct hv *hv, struct vmx_vcpu *v, uint32_t reason)
@@ -524,6 +615,123 @@ enum exit_result handle_xsetbv(struct hv *hv, struct vmx_vcpu *v, uint32_t reaso
 	return EXIT_ADVANCE;
 }
 
+/*
+ * MONITOR and MWAIT (SDM Vol. 2 "MONITOR", "MWAIT"; exiting controls SDM
+ * 26.1.3).  MONITOR arms address monitoring, which matters only to a later
+ * MWAIT: a no-op.  MWAIT is a NOP, as in KVM by default: the SDM lets MWAIT
+ * return for events other than a store to the monitored range, so guests
+ * re-check their condition in a loop and an immediate return is a correct
+ * one.  An HLT-like sleep would need a wake-up on a store to the monitored
+ * line, which no exit reports: a guest waiting for another vCPU's store
+ * would sleep until the next timer.  The price: a guest idling in MWAIT
+ * spins, one exit per turn.  The CPUID policy does not offer MONITOR (leaf 1
+ * ECX bit 3); like KVM's default, the instructions still work, not #UD.
+ */
+enum exit_result handle_monitor(struct hv *hv, struct vmx_vcpu *v, uint32_t reason)
+{
+	return handle_invd(hv, v, reason);
+}
+
+enum exit_result handle_mwait(struct hv *hv, struct vmx_vcpu *v, uint32_t reason)
+{
+	return handle_invd(hv, v, reason);
+}
+
+/*
+ * RDRAND and RDSEED (SDM Vol. 2 "RDRAND", "RDSEED"; exiting controls SDM
+ * 26.1.3).  VM-exit instruction information (SDM 28.2.5, "Format of the
+ * VM-Exit Instruction-Information Field as Used for RDRAND, RDSEED, TPAUSE,
+ * and UMWAIT"):
+ *
+ *   31        13 12    11 10     7 6      3 2      0
+ *  +------------+--------+--------+--------+--------+
+ *  | undefined  | opsize | undef. |  reg   | undef. |
+ *  +------------+--------+--------+--------+--------+
+ *  opsize: 0 16-bit, 1 32-bit, 2 64-bit; reg: the destination
+ *
+ * The value comes from a generator in the handler's state, never from the
+ * host, so runs stay deterministic: splitmix64 (Steele, Lea, Flood 2014),
+ * seeded the same for every machine, its input offset by the vCPU's id so
+ * that vCPUs draw different values.  The generator is always ready: CF = 1
+ * and OF, SF, ZF, AF, PF = 0.  A 16-bit destination keeps its upper bits, a
+ * 32-bit one is zero-extended.
+ */
+#define RNG_SEED 0x766d786c6162ull /* "vmxlab" */
+#define RDRAND_FLAGS (X86_RFLAGS_CF | X86_RFLAGS_PF | X86_RFLAGS_AF | X86_RFLAGS_ZF | X86_RFLAGS_SF | X86_RFLAGS_OF)
+
+static uint64_t rng_next(struct hv *hv, unsigned vcpu)
+{
+	uint64_t z = (hv->rng += 0x9e3779b97f4a7c15ull) + vcpu * 0xd1b54a32d192ed03ull;
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+enum exit_result handle_rdrand(struct hv *hv, struct vmx_vcpu *v, uint32_t reason)
+{
+	struct vmx_insn_info info;
+	uint64_t val = rng_next(hv, v->id);
+
+	(void)reason;
+	vmx_insn_info_decode((uint32_t)vmcs_read(v, VMCS_VMX_INSTRUCTION_INFO), &info);
+	enum vmx_gpr dst = (enum vmx_gpr)info.reg1;
+	if (info.operand_size == 0)
+		val = (vcpu_gpr(v, dst) & ~0xffffull) | (val & 0xffff);
+	else if (info.operand_size == 1)
+		val &= 0xffffffffull;
+	vcpu_set_gpr(v, dst, val);
+	vcpu_vmwrite(v, VMCS_GUEST_RFLAGS, (vmcs_read(v, VMCS_GUEST_RFLAGS) & ~RDRAND_FLAGS) | X86_RFLAGS_CF);
+	return EXIT_ADVANCE;
+}
+
+/*
+ * INVPCID (SDM Vol. 2 "INVPCID").  VM-exit instruction information (SDM
+ * 28.2.5, "Format of the VM-Exit Instruction-Information Field as Used for
+ * INVEPT, INVPCID, and INVVPID"):
+ *
+ *   31  28 27 26  23 22 21  18 17 15 14   11 10 9   7 6    2 1   0
+ *  +------+--+------+--+------+-----+-------+--+-----+------+-----+
+ *  | reg2 |BI| base |II|index | seg | undef |0 |asize|undef |scale|
+ *  +------+--+------+--+------+-----+-------+--+-----+------+-----+
+ *  reg2: the register holding the type; the other fields and the
+ *  displacement in the exit qualification address the descriptor
+ *
+ * Types 0-3 invalidate one address, one PCID, all PCIDs with globals, all
+ * PCIDs but globals; a type above 3 is #GP(0).  The reference build keeps no
+ * TLB (with EPT the guest's TLB is the CPU's, as for INVLPG), so a valid
+ * INVPCID is done once it is checked.  The descriptor (16 bytes in memory)
+ * is not read, so its #GP cases are not raised: bits 63:12 set, a
+ * non-canonical address, a PCID other than 0 with CR4.PCIDE = 0.
+ */
+enum exit_result handle_invpcid(struct hv *hv, struct vmx_vcpu *v, uint32_t reason)
+{
+	struct vmx_insn_info info;
+	uint64_t type;
+
+	(void)reason;
+	vmx_insn_info_decode((uint32_t)vmcs_read(v, VMCS_VMX_INSTRUCTION_INFO), &info);
+	type = vcpu_gpr(v, (enum vmx_gpr)info.reg2);
+	if (!hv_64bit_mode(v))
+		type &= 0xffffffffull;
+	if (type > 3) {
+		inject_gp(hv);
+		return EXIT_RESUME;
+	}
+	return EXIT_ADVANCE;
+}
+
+/* The VMX-preemption timer counted down to 0 (SDM 26.5.1): the host's time
+ * slice ended, the guest did nothing to emulate.  The reference build never
+ * arms the timer; whoever did re-arms it. */
+enum exit_result handle_preemption_timer(struct hv *hv, struct vmx_vcpu *v, uint32_t reason)
+{
+	(void)hv;
+	(void)v;
+	(void)reason;
+	return EXIT_RESUME;
+}
+
 /* VMX and SMX are hidden from the guest, so their instructions are #UD. */
 enum exit_result handle_vmx_insn(struct hv *hv, struct vmx_vcpu *v, uint32_t reason)
 {
@@ -578,5 +786,6 @@ int policy_init(struct hv *hv, char *err, size_t errlen)
 
 	memcpy(hv->cpuid, cpuid_default, n * sizeof(cpuid_default[0]));
 	hv->ncpuid = (unsigned)n;
+	hv->rng = RNG_SEED;
 	return parse_options(hv, err, errlen);
 }

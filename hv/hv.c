@@ -18,7 +18,11 @@ static enum exit_result unhandled_exit(struct hv *hv, struct vmx_vcpu *v, uint32
 /*
  * Every exit the controls set by vmxlab can produce, plus the exits of
  * instructions that exit unconditionally in VMX non-root operation (SDM
- * 26.1.2): CPUID, GETSEC, INVD, XSETBV and the VMX instructions.
+ * 26.1.2): CPUID, GETSEC, INVD, XSETBV and the VMX instructions; plus the
+ * exits the controls of real hosts produce, for their captures (SDM 26.1.3,
+ * 26.5.1, ch. 29): MOV DR, MONITOR/MWAIT, PAUSE, the preemption timer,
+ * RDRAND/RDSEED, INVPCID, WBINVD, and those of APIC virtualization, which
+ * the reference build accounts for without a local APIC (apic.c).
  */
 static const exit_handler_fn exit_handlers[VMX_EXIT_REASON_COUNT] = {
 	[EXIT_REASON_EXCEPTION_NMI] = handle_exception_nmi,
@@ -42,18 +46,29 @@ static const exit_handler_fn exit_handlers[VMX_EXIT_REASON_COUNT] = {
 	[EXIT_REASON_VMXOFF] = handle_vmx_insn,
 	[EXIT_REASON_VMXON] = handle_vmx_insn,
 	[EXIT_REASON_CR_ACCESS] = handle_cr_access,
+	[EXIT_REASON_DR_ACCESS] = handle_dr_access,
 	[EXIT_REASON_IO_INSTRUCTION] = handle_io,
 	[EXIT_REASON_MSR_READ] = handle_rdmsr,
 	[EXIT_REASON_MSR_WRITE] = handle_wrmsr,
+	[EXIT_REASON_MWAIT] = handle_mwait,
+	[EXIT_REASON_MONITOR] = handle_monitor,
 	[EXIT_REASON_PAUSE] = handle_pause,
+	[EXIT_REASON_TPR_BELOW_THRESHOLD] = handle_tpr_below_threshold,
+	[EXIT_REASON_APIC_ACCESS] = handle_apic_access,
+	[EXIT_REASON_VIRTUALIZED_EOI] = handle_eoi_induced,
 	[EXIT_REASON_EPT_VIOLATION] = handle_ept_violation,
 	[EXIT_REASON_EPT_MISCONFIG] = handle_ept_misconfig,
 	[EXIT_REASON_INVEPT] = handle_vmx_insn,
 	[EXIT_REASON_RDTSCP] = handle_rdtsc,
+	[EXIT_REASON_PREEMPTION_TIMER] = handle_preemption_timer,
 	[EXIT_REASON_INVVPID] = handle_vmx_insn,
 	[EXIT_REASON_WBINVD] = handle_wbinvd,
 	[EXIT_REASON_XSETBV] = handle_xsetbv,
+	[EXIT_REASON_APIC_WRITE] = handle_apic_write,
+	[EXIT_REASON_RDRAND] = handle_rdrand,
+	[EXIT_REASON_INVPCID] = handle_invpcid,
 	[EXIT_REASON_VMFUNC] = handle_vmx_insn,
+	[EXIT_REASON_RDSEED] = handle_rdrand,
 };
 
 void hv_log(struct hv *hv, int level, const char *fmt, ...)
@@ -96,6 +111,13 @@ bool hv_long_mode(struct vmx_vcpu *v)
 	return vmcs_read(v, VMCS_GUEST_IA32_EFER) & X86_EFER_LMA;
 }
 
+/* 64-bit mode, not compatibility mode: IA-32e mode and CS.L (bit 13 of the
+ * access rights, SDM 25.4.1). */
+bool hv_64bit_mode(struct vmx_vcpu *v)
+{
+	return hv_long_mode(v) && (vmcs_read(v, VMCS_GUEST_CS_AR_BYTES) & (1u << 13));
+}
+
 /* The instruction completed: step past it and end any STI / MOV SS
  * interrupt shadow it was in (SDM 25.4.2, 26.6.2). */
 void skip_instruction(struct vmx_vcpu *v, uint64_t len)
@@ -111,24 +133,33 @@ void skip_instruction(struct vmx_vcpu *v, uint64_t len)
 			     intr & ~(uint64_t)(INTR_BLOCKING_STI | INTR_BLOCKING_MOV_SS));
 }
 
-/* Fallback: a reason no handler claims ends the run, with the VMCS dumped
- * for the user the way KVM's dump_vmcs() would. */
-static enum exit_result unhandled_exit(struct hv *hv, struct vmx_vcpu *v, uint32_t reason)
+/* The VMCS grouped the way KVM's dump_vmcs() prints it, as one message. */
+static void log_vmcs(struct hv *hv, struct vmx_vcpu *v, int level, const char *at)
 {
 	char *text = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&text, &len);
+
+	if (!f)
+		return;
+	vmx_dump_vmcs(v, DUMP_ALL, f);
+	fclose(f);
+	hv_log(hv, level, "VMCS at %s:\n%s", at, text);
+	free(text);
+}
+
+/* Fallback: a reason no handler claims ends the run with one line naming
+ * it.  The VMCS goes to the log as information, which vmxlab run shows
+ * with VMXLAB_VERBOSE=1: a capture can hold many such exits. */
+static enum exit_result unhandled_exit(struct hv *hv, struct vmx_vcpu *v, uint32_t reason)
+{
 	const char *name = vmx_exit_reason_name(reason);
 
-	if (f) {
-		vmx_dump_vmcs(v, DUMP_ALL, f);
-		fclose(f);
-		hv_log(hv, 0, "VMCS at the unhandled exit:\n%s", text);
-		free(text);
-	}
-	return hv_fail(hv, EXIT_ERROR, "unhandled VM exit: reason %u (%s) at RIP 0x%llx", reason,
-		       name ? name : "not an architectural exit reason",
-		       (unsigned long long)vmcs_read(v, VMCS_GUEST_RIP));
+	log_vmcs(hv, v, 2, "the unhandled exit");
+	return hv_fail(hv, EXIT_ERROR, "unhandled VM exit: reason %u (%s) at RIP 0x%llx, qualification 0x%llx",
+		       reason, name ? name : "not an architectural exit reason",
+		       (unsigned long long)vmcs_read(v, VMCS_GUEST_RIP),
+		       (unsigned long long)vmcs_read(v, VMCS_EXIT_QUALIFICATION));
 }
 
 static void trace_vmexit(struct hv *hv, struct vmx_vcpu *v, uint32_t raw)
@@ -152,7 +183,7 @@ static enum hv_verdict hv_handle_exit(void *ctx, struct vmx_vcpu *v, struct hv_e
 	out->msg[0] = '\0';
 	trace_vmexit(hv, v, raw);
 	if (raw & VMX_EXIT_REASON_ENTRY_FAIL) {
-		unhandled_exit(hv, v, reason);
+		log_vmcs(hv, v, 0, "the failed VM entry");
 		hv_fail(hv, EXIT_ERROR, "VM-entry failed: reason %u (%s), qualification 0x%llx", reason,
 			vmx_exit_reason_name(reason) ? vmx_exit_reason_name(reason) : "?",
 			(unsigned long long)vmcs_read(v, VMCS_EXIT_QUALIFICATION));

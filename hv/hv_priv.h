@@ -30,6 +30,21 @@ struct route {
 	unsigned range;          /* index into dev->ops->ranges */
 };
 
+/* The local APIC's page as the guest's IA32_APIC_BASE names it: the reset
+ * base (SDM Vol. 3A 11.4.4), which the MSR policy keeps fixed (cpu.c). */
+#define APIC_DEFAULT_BASE 0xfee00000ull
+
+/*
+ * An exit the reference build accounts for without a model of what it is
+ * about (apic.c): counted in hv->not_modelled[] and marked with one record
+ * after the handler's others.  vmxlab's own GEN range (docs/traces.md);
+ * proposed for trace.h, defined here until the handler ABI has it.
+ */
+#define HV_TRC_NOT_MODELLED 0x0001f820u /* basic reason, what, qualification lo, hi */
+enum not_modelled {
+	NM_LOCAL_APIC = 1,            /* the reference build has no local APIC */
+};
+
 #define MAX_ROUTES 64
 #define MAX_CPUID 48
 #define MAX_MSRS 64
@@ -71,6 +86,9 @@ struct hv {
 
 	void *capstone;               /* csh, opened once */
 	uint64_t exits[VMX_EXIT_REASON_COUNT];
+	uint64_t not_modelled[VMX_EXIT_REASON_COUNT]; /* of exits[]: no model behind them */
+	uint8_t not_modelled_logged[(VMX_EXIT_REASON_COUNT + 7) / 8];
+	uint64_t rng;                 /* RDRAND/RDSEED generator state (cpu.c) */
 };
 
 typedef enum exit_result (*exit_handler_fn)(struct hv *hv, struct vmx_vcpu *v, uint32_t reason);
@@ -81,6 +99,7 @@ enum exit_result hv_fail(struct hv *hv, enum exit_result kind, const char *fmt, 
 void hv_log(struct hv *hv, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 void hv_trace(struct hv *hv, uint32_t event, unsigned n, ...);
 bool hv_long_mode(struct vmx_vcpu *v);
+bool hv_64bit_mode(struct vmx_vcpu *v);
 void skip_instruction(struct vmx_vcpu *v, uint64_t len);
 
 /* route.c: build the tables; access a device wherever it is placed. */
@@ -107,6 +126,15 @@ int deliver_events(struct hv *hv, struct vmx_vcpu *v);
 /* mmio.c */
 int mmio_init(struct hv *hv, char *err, size_t errlen);
 void mmio_fini(struct hv *hv);
+/* Emulate the instruction at RIP whose access to gpa exited: against r's
+ * device, or with r NULL against an absent page (reads all ones, writes
+ * dropped).  what names the target in messages. */
+enum exit_result mmio_emulate(struct hv *hv, struct vmx_vcpu *v, const struct route *r, uint64_t gpa,
+			      const char *what);
+
+/* apic.c */
+/* Account an exit as handled without a model: count, record, say once. */
+void hv_not_modelled(struct hv *hv, uint32_t reason, enum not_modelled what, uint64_t qual, uint64_t rip);
 
 /* cpu.c: the policies */
 int policy_init(struct hv *hv, char *err, size_t errlen);
@@ -132,5 +160,15 @@ enum exit_result handle_ept_misconfig(struct hv *, struct vmx_vcpu *, uint32_t);
 enum exit_result handle_xsetbv(struct hv *, struct vmx_vcpu *, uint32_t);
 enum exit_result handle_wbinvd(struct hv *, struct vmx_vcpu *, uint32_t);
 enum exit_result handle_pause(struct hv *, struct vmx_vcpu *, uint32_t);
+enum exit_result handle_dr_access(struct hv *, struct vmx_vcpu *, uint32_t);
+enum exit_result handle_monitor(struct hv *, struct vmx_vcpu *, uint32_t);
+enum exit_result handle_mwait(struct hv *, struct vmx_vcpu *, uint32_t);
+enum exit_result handle_rdrand(struct hv *, struct vmx_vcpu *, uint32_t);
+enum exit_result handle_invpcid(struct hv *, struct vmx_vcpu *, uint32_t);
+enum exit_result handle_preemption_timer(struct hv *, struct vmx_vcpu *, uint32_t);
+enum exit_result handle_apic_access(struct hv *, struct vmx_vcpu *, uint32_t);
+enum exit_result handle_apic_write(struct hv *, struct vmx_vcpu *, uint32_t);
+enum exit_result handle_eoi_induced(struct hv *, struct vmx_vcpu *, uint32_t);
+enum exit_result handle_tpr_below_threshold(struct hv *, struct vmx_vcpu *, uint32_t);
 
 #endif

@@ -6,6 +6,8 @@
  * device memory are covered: MOV of every size, MOVZX/MOVSX(D), STOS and
  * MOVS with REP, and the AND/OR/XOR/ADD/SUB/CMP/TEST read-modify-write and
  * compare forms.  Anything else ends the run naming the instruction.
+ * APIC-access exits (apic.c) use the same decoder against a page where no
+ * device answers.
  *
  * VM-exit instruction length is not used: the SDM leaves it undefined for
  * EPT violations (Bochs fills it; real hardware may not).
@@ -177,8 +179,10 @@ static void set_arith_flags(struct vmx_vcpu *v, uint64_t f)
 struct emu {
 	struct hv *hv;
 	struct vmx_vcpu *v;
-	const struct route *route;  /* the device the exit hit */
+	const struct route *route;  /* the device the exit hit; NULL: the page of
+				       gpa belongs to no device (apic.c) */
 	uint64_t gpa;               /* the faulting address */
+	const char *what;           /* what the access hit, for messages */
 	cs_insn *insn;
 	unsigned addr_size;         /* bytes */
 };
@@ -192,8 +196,20 @@ static void trace_iomem(struct hv *hv, bool write, uint64_t gpa, uint64_t val)
 		hv_trace(hv, write ? TRC_HVM_IOMEM_WRITE : TRC_HVM_IOMEM_READ, 2, (uint32_t)gpa, (uint32_t)val);
 }
 
+/* An absent device's page: reads return all ones, writes are dropped, as
+ * on a bus where nothing answers. */
+static bool absent_page(const struct emu *e, uint64_t gpa)
+{
+	return !e->route && (gpa & ~0xfffull) == (e->gpa & ~0xfffull);
+}
+
 static int dev_read(struct emu *e, uint64_t gpa, unsigned size, uint64_t *val)
 {
+	if (absent_page(e, gpa)) {
+		*val = size_mask(size);
+		trace_iomem(e->hv, false, gpa, *val);
+		return 0;
+	}
 	const struct route *r = gpa == e->gpa ? e->route : mmio_route(e->hv, gpa);
 
 	if (!r)
@@ -207,9 +223,13 @@ static int dev_read(struct emu *e, uint64_t gpa, unsigned size, uint64_t *val)
 
 static int dev_write(struct emu *e, uint64_t gpa, unsigned size, uint64_t val)
 {
+	val &= size_mask(size);
+	if (absent_page(e, gpa)) {
+		trace_iomem(e->hv, true, gpa, val);
+		return 0;
+	}
 	const struct route *r = gpa == e->gpa ? e->route : mmio_route(e->hv, gpa);
 
-	val &= size_mask(size);
 	if (!r)
 		return e->v->ops->gpa_write(e->v, gpa, &val, size) ? -2 : 0;
 	trace_iomem(e->hv, true, gpa, val);
@@ -224,9 +244,9 @@ static enum exit_result unsupported(struct emu *e, const char *why)
 	for (unsigned i = 0; i < e->insn->size && n + 4 < sizeof(bytes); i++)
 		n += (size_t)snprintf(bytes + n, sizeof(bytes) - n, "%s%02x", i ? " " : "", e->insn->bytes[i]);
 	return hv_fail(e->hv, EXIT_ERROR,
-		       "MMIO emulation at RIP 0x%llx: %s '%s %s' (bytes %s) accessing GPA 0x%llx of device %s",
+		       "MMIO emulation at RIP 0x%llx: %s '%s %s' (bytes %s) accessing GPA 0x%llx of %s",
 		       (unsigned long long)e->insn->address, why, e->insn->mnemonic, e->insn->op_str, bytes,
-		       (unsigned long long)e->gpa, e->route->dev->ops->name);
+		       (unsigned long long)e->gpa, e->what);
 }
 
 static enum exit_result access_failed(struct emu *e, int rc)
@@ -474,26 +494,14 @@ static size_t fetch_insn(struct vmx_vcpu *v, uint64_t lin, uint8_t *buf)
 	return n;
 }
 
-enum exit_result handle_ept_violation(struct hv *hv, struct vmx_vcpu *v, uint32_t reason)
+/* Decode the instruction at CS:RIP and perform its access to gpa against
+ * r's device, or with r NULL against an absent page; RIP moves past it. */
+enum exit_result mmio_emulate(struct hv *hv, struct vmx_vcpu *v, const struct route *r, uint64_t gpa,
+			      const char *what)
 {
-	uint64_t gpa = vmcs_read(v, VMCS_GUEST_PHYSICAL_ADDRESS);
-	uint64_t qual = vmcs_read(v, VMCS_EXIT_QUALIFICATION);
 	uint64_t rip = vmcs_read(v, VMCS_GUEST_RIP);
-	const struct route *r = mmio_route(hv, gpa);
-	char what[160];
 	uint8_t bytes[15];
 
-	(void)reason;
-	/* Xen's NPF record: gpa, mfn (INVALID_MFN for emulated MMIO), qualification, p2m type. */
-	hv_trace(hv, TRC_HVM_NPF, 6, (uint32_t)gpa, (uint32_t)(gpa >> 32), 0xffffffffu, 0xffffffffu, (uint32_t)qual,
-		 r ? TRC_P2M_MMIO_DM : TRC_P2M_RAM_RW);
-	if (!r) {
-		struct vmx_ept_qual q;
-		vmx_ept_qual_decode(qual, &q);
-		vmx_ept_qual_format(&q, what, sizeof(what));
-		return hv_fail(hv, EXIT_ERROR, "EPT violation at RIP 0x%llx, GPA 0x%llx (%s): neither RAM nor a device's MMIO window",
-			       (unsigned long long)rip, (unsigned long long)gpa, what);
-	}
 	uint64_t lin = vmcs_read(v, VMCS_GUEST_CS_BASE) + rip;
 	if (!hv_long_mode(v))
 		lin &= 0xffffffffull;
@@ -503,9 +511,9 @@ enum exit_result handle_ept_violation(struct hv *hv, struct vmx_vcpu *v, uint32_
 	cs_insn *insn = NULL;
 	cs_option(h, CS_OPT_MODE, mode);
 	if (n == 0 || cs_disasm(h, bytes, n, rip, 1, &insn) != 1)
-		return hv_fail(hv, EXIT_ERROR, "MMIO emulation at RIP 0x%llx: cannot decode the instruction (%zu bytes readable) accessing GPA 0x%llx of device %s",
-			       (unsigned long long)rip, n, (unsigned long long)gpa, r->dev->ops->name);
-	struct emu e = { hv, v, r, gpa, insn, mode == CS_MODE_64 ? 8u : mode == CS_MODE_32 ? 4u : 2u };
+		return hv_fail(hv, EXIT_ERROR, "MMIO emulation at RIP 0x%llx: cannot decode the instruction (%zu bytes readable) accessing GPA 0x%llx of %s",
+			       (unsigned long long)rip, n, (unsigned long long)gpa, what);
+	struct emu e = { hv, v, r, gpa, what, insn, mode == CS_MODE_64 ? 8u : mode == CS_MODE_32 ? 4u : 2u };
 	/* An address-size prefix (0x67) flips the address size. */
 	if (insn->detail->x86.prefix[3] == 0x67)
 		e.addr_size = mode == CS_MODE_64 ? 4 : mode == CS_MODE_32 ? 2 : 4;
@@ -516,6 +524,28 @@ enum exit_result handle_ept_violation(struct hv *hv, struct vmx_vcpu *v, uint32_
 	}
 	cs_free(insn, 1);
 	return res;
+}
+
+enum exit_result handle_ept_violation(struct hv *hv, struct vmx_vcpu *v, uint32_t reason)
+{
+	uint64_t gpa = vmcs_read(v, VMCS_GUEST_PHYSICAL_ADDRESS);
+	uint64_t qual = vmcs_read(v, VMCS_EXIT_QUALIFICATION);
+	const struct route *r = mmio_route(hv, gpa);
+	char what[160];
+
+	(void)reason;
+	/* Xen's NPF record: gpa, mfn (INVALID_MFN for emulated MMIO), qualification, p2m type. */
+	hv_trace(hv, TRC_HVM_NPF, 6, (uint32_t)gpa, (uint32_t)(gpa >> 32), 0xffffffffu, 0xffffffffu, (uint32_t)qual,
+		 r ? TRC_P2M_MMIO_DM : TRC_P2M_RAM_RW);
+	if (!r) {
+		struct vmx_ept_qual q;
+		vmx_ept_qual_decode(qual, &q);
+		vmx_ept_qual_format(&q, what, sizeof(what));
+		return hv_fail(hv, EXIT_ERROR, "EPT violation at RIP 0x%llx, GPA 0x%llx (%s): neither RAM nor a device's MMIO window",
+			       (unsigned long long)vmcs_read(v, VMCS_GUEST_RIP), (unsigned long long)gpa, what);
+	}
+	snprintf(what, sizeof(what), "device %s", r->dev->ops->name);
+	return mmio_emulate(hv, v, r, gpa, what);
 }
 
 /* An EPT misconfiguration is a bug in the EPT tables vmxlab built, not in

@@ -15,6 +15,8 @@
 #include <vmxlab/hypercall.h>
 #include <vmxlab/trace.h>
 
+#include "../../hv/hv_priv.h" /* the build's own counters and record id */
+
 extern const struct vmxlab_hv vmxlab_hv;
 
 /* ------------------------------------------------------------ fake devices */
@@ -124,7 +126,8 @@ static struct {
 	unsigned ntrace;
 	char console[8192];
 	size_t nconsole;
-	char log[8192];
+	char log[8192];         /* every level */
+	char log_shown[8192];   /* errors and warnings: what a host shows without VMXLAB_VERBOSE */
 	vtime_t now;
 	uint64_t tsc;
 	int idle_rounds;        /* idle() calls before the PIC raises wake_vector */
@@ -157,9 +160,15 @@ static void h_console(void *ctx, const char *b, size_t n)
 static void h_log(void *ctx, int level, const char *fmt, va_list ap)
 {
 	size_t n = strlen(H.log);
+	va_list copy;
 	(void)ctx;
-	(void)level;
+	va_copy(copy, ap);
 	vsnprintf(H.log + n, sizeof(H.log) - n, fmt, ap);
+	if (level < 2) {
+		n = strlen(H.log_shown);
+		vsnprintf(H.log_shown + n, sizeof(H.log_shown) - n, fmt, copy);
+	}
+	va_end(copy);
 }
 
 static vtime_t h_now(void *ctx) { (void)ctx; return H.now; }
@@ -921,10 +930,16 @@ static void triple_fault_and_unknown_exits_end_the_run(void **state)
 	exit_with(EXIT_REASON_TRIPLE_FAULT, 0, 0);
 	assert_int_equal(run_exit(), HV_GUEST_DEAD);
 	assert_non_null(strstr(out.msg, "triple fault"));
-	exit_with(EXIT_REASON_ENCLS, 0, 3);
+	exit_with(EXIT_REASON_ENCLS, 0x1234, 3);
 	assert_int_equal(run_exit(), HV_ERROR);
+	/* One line naming the reason, RIP and qualification... */
 	assert_non_null(strstr(out.msg, "ENCLS"));
-	assert_non_null(strstr(H.log, "*** Guest State ***")); /* the VMCS dump */
+	assert_non_null(strstr(out.msg, "RIP 0x10000"));
+	assert_non_null(strstr(out.msg, "qualification 0x1234"));
+	assert_null(strchr(out.msg, '\n'));
+	/* ...and the VMCS dump only at the level a host shows when verbose. */
+	assert_null(strstr(H.log_shown, "*** Guest State ***"));
+	assert_non_null(strstr(H.log, "*** Guest State ***"));
 	assert_non_null(strstr(H.log, "*** Control State ***"));
 	exit_with(0x1234, 0, 0);
 	assert_int_equal(run_exit(), HV_ERROR);
@@ -932,6 +947,333 @@ static void triple_fault_and_unknown_exits_end_the_run(void **state)
 	exit_with(VMX_EXIT_REASON_ENTRY_FAIL | EXIT_REASON_INVALID_GUEST_STATE, 0, 0);
 	assert_int_equal(run_exit(), HV_ERROR);
 	assert_non_null(strstr(out.msg, "VM-entry failed"));
+}
+
+/* ------------------------------------------------------------ MOV DR */
+
+/* Exit qualification of MOV DR (SDM Table 28-4). */
+#define DR_QUAL(dr, from, gpr) ((uint64_t)(dr) | ((from) ? 0x10u : 0u) | ((uint64_t)(gpr) << 8))
+
+static void dr_file_round_trips_through_mov_dr(void **state)
+{
+	(void)state;
+	/* MOV DR3, RAX then MOV RBX, DR3: the value lives in the vCPU's DR3. */
+	vcpu_set_gpr(v, GPR_RAX, 0xffffffff81234567ull);
+	exit_with(EXIT_REASON_DR_ACCESS, DR_QUAL(3, 0, GPR_RAX), 3);
+	assert_int_equal(run_exit(), HV_RESUME);
+	assert_int_equal(vcpu_gpr(v, VREG_DR3), 0xffffffff81234567ull);
+	assert_int_equal(rip(), CODE + 3);
+	assert_non_null(find_rec(TRC_HVM_DR_WRITE));
+	exit_with(EXIT_REASON_DR_ACCESS, DR_QUAL(3, 1, GPR_RBX), 3);
+	assert_int_equal(run_exit(), HV_RESUME);
+	assert_int_equal(vcpu_gpr(v, GPR_RBX), 0xffffffff81234567ull);
+	assert_int_equal(rip(), CODE + 6);
+	/* DR7 keeps bit 10 set and reserved bits 12, 14, 15 clear (GD, bit 13,
+	 * stays clear here); it lives in GUEST_DR7 and reads back through DR5
+	 * while CR4.DE = 0. */
+	vcpu_set_gpr(v, GPR_RCX, 0xffffd3ffull);
+	exit_with(EXIT_REASON_DR_ACCESS, DR_QUAL(7, 0, GPR_RCX), 3);
+	assert_int_equal(run_exit(), HV_RESUME);
+	assert_int_equal(vmcs_read(v, VMCS_GUEST_DR7), 0xffff07ffull);
+	exit_with(EXIT_REASON_DR_ACCESS, DR_QUAL(5, 1, GPR_R9), 3);
+	assert_int_equal(run_exit(), HV_RESUME);
+	assert_int_equal(vcpu_gpr(v, GPR_R9), 0xffff07ffull);
+	/* DR6 through its alias DR4: only B0-B3, BD, BS, BT are writable. */
+	vcpu_set_gpr(v, GPR_RDX, 0);
+	exit_with(EXIT_REASON_DR_ACCESS, DR_QUAL(4, 0, GPR_RDX), 3);
+	assert_int_equal(run_exit(), HV_RESUME);
+	assert_int_equal(vcpu_gpr(v, VREG_DR6), 0xffff0ff0ull);
+	assert_int_equal(rip(), CODE + 15);
+	/* Outside 64-bit mode the operand is 32 bits. */
+	vcpu_vmwrite(v, VMCS_GUEST_CS_AR_BYTES, 0xc09b);
+	vcpu_vmwrite(v, VMCS_GUEST_IA32_EFER, 0);
+	vcpu_set_gpr(v, GPR_RSI, 0x1234567800abcdefull);
+	exit_with(EXIT_REASON_DR_ACCESS, DR_QUAL(0, 0, GPR_RSI), 3);
+	assert_int_equal(run_exit(), HV_RESUME);
+	assert_int_equal(vcpu_gpr(v, VREG_DR0), 0x00abcdefull);
+	assert_int_equal(vmxlab_hv.exit_counts(hv)[EXIT_REASON_DR_ACCESS], 6);
+}
+
+struct dr_fault_case {
+	const char *name;
+	uint64_t qual;
+	uint64_t gpr_value;     /* in RAX */
+	uint64_t cr4_extra, ss_ar, dr7;
+	uint32_t entry_info;    /* the exception injected */
+};
+
+static const struct dr_fault_case dr_fault_cases[] = {
+	{ "MOV DR4 with CR4.DE=1 is #UD", DR_QUAL(4, 1, GPR_RAX), 0, 1u << 3, 0x93, 0x400, 0x80000306 },
+	{ "MOV DR5 with CR4.DE=1 is #UD", DR_QUAL(5, 0, GPR_RAX), 0, 1u << 3, 0x93, 0x400, 0x80000306 },
+	{ "MOV DR0 at CPL 3 is #GP", DR_QUAL(0, 0, GPR_RAX), 0, 0, 0xf3, 0x400, 0x80000b0d },
+	{ "MOV to DR7 with bit 32 set is #GP", DR_QUAL(7, 0, GPR_RAX), 1ull << 32, 0, 0x93, 0x400, 0x80000b0d },
+	{ "MOV to DR6 with bit 63 set is #GP", DR_QUAL(6, 0, GPR_RAX), 1ull << 63, 0, 0x93, 0x400, 0x80000b0d },
+	{ "DR7.GD makes any MOV DR a #DB", DR_QUAL(2, 1, GPR_RAX), 0, 0, 0x93, 0x2400, 0x80000301 },
+};
+
+static void dr_access_faults_the_exit_takes_priority_over(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(dr_fault_cases) / sizeof(dr_fault_cases[0]); i++) {
+		const struct dr_fault_case *c = &dr_fault_cases[i];
+		print_message("case: %s\n", c->name);
+		vcpu_vmwrite(v, VMCS_GUEST_RIP, CODE);
+		vcpu_vmwrite(v, VMCS_GUEST_CR4, X86_CR4_PAE | X86_CR4_VMXE | c->cr4_extra);
+		vcpu_vmwrite(v, VMCS_GUEST_SS_AR_BYTES, c->ss_ar);
+		vcpu_vmwrite(v, VMCS_GUEST_DR7, c->dr7);
+		vcpu_set_gpr(v, VREG_DR6, 0xffff0ff0ull);
+		vcpu_set_gpr(v, GPR_RAX, c->gpr_value);
+		exit_with(EXIT_REASON_DR_ACCESS, c->qual, 3);
+		assert_int_equal(run_exit(), HV_RESUME);
+		assert_int_equal(entry_info(), c->entry_info);
+		assert_int_equal(rip(), CODE);
+	}
+	/* The general-detect #DB set DR6.BD and cleared DR7.GD (SDM 18.3.1.2). */
+	assert_int_equal(vcpu_gpr(v, VREG_DR6), 0xffff0ff0ull | (1u << 13));
+	assert_int_equal(vmcs_read(v, VMCS_GUEST_DR7), 0x400);
+}
+
+/* ------------------------------------------------------------ MONITOR, MWAIT, PAUSE, preemption timer */
+
+static void monitor_mwait_and_the_preemption_timer_resume(void **state)
+{
+	(void)state;
+	static const uint32_t nops[] = { EXIT_REASON_MONITOR, EXIT_REASON_MWAIT, EXIT_REASON_PAUSE };
+	for (size_t i = 0; i < 3; i++) {
+		vcpu_vmwrite(v, VMCS_GUEST_RIP, CODE);
+		exit_with(nops[i], 0, 3);
+		assert_int_equal(run_exit(), HV_RESUME);
+		assert_int_equal(rip(), CODE + 3);
+		assert_int_equal(entry_info(), 0);
+	}
+	/* The timer is a host event: nothing advances, nothing is injected. */
+	vcpu_vmwrite(v, VMCS_GUEST_RIP, CODE);
+	exit_with(EXIT_REASON_PREEMPTION_TIMER, 0, 0);
+	assert_int_equal(run_exit(), HV_RESUME);
+	assert_int_equal(rip(), CODE);
+	assert_int_equal(entry_info(), 0);
+	assert_int_equal(H.trace[H.ntrace - 1].ev, TRC_HVM_VMENTRY);
+	assert_int_equal(vmxlab_hv.exit_counts(hv)[EXIT_REASON_PREEMPTION_TIMER], 1);
+	assert_int_equal(vmxlab_hv.exit_counts(hv)[EXIT_REASON_MWAIT], 1);
+}
+
+/* ------------------------------------------------------------ RDRAND, RDSEED */
+
+/* VM-exit instruction information for RDRAND/RDSEED: reg 6:3, size 12:11. */
+#define RAND_INFO(reg, opsize) (((uint32_t)(reg) << 3) | ((uint32_t)(opsize) << 11))
+
+struct rand_case {
+	const char *name;
+	uint32_t reason;
+	enum vmx_gpr reg;
+	unsigned opsize;        /* 0 16-bit, 1 32-bit, 2 64-bit */
+	uint64_t keep_mask;     /* bits of the register's old value that stay */
+	uint64_t value_mask;    /* bits the random value may occupy */
+};
+
+static const struct rand_case rand_cases[] = {
+	{ "RDRAND R9 (64-bit)", EXIT_REASON_RDRAND, GPR_R9, 2, 0, ~0ull },
+	{ "RDRAND EAX zero-extends", EXIT_REASON_RDRAND, GPR_RAX, 1, 0, 0xffffffffull },
+	{ "RDSEED BX keeps bits 63:16", EXIT_REASON_RDSEED, GPR_RBX, 0, ~0xffffull, 0xffffull },
+	{ "RDSEED R15 (64-bit)", EXIT_REASON_RDSEED, GPR_R15, 2, 0, ~0ull },
+};
+
+static void rdrand_and_rdseed_fill_the_destination_and_set_cf(void **state)
+{
+	(void)state;
+	uint64_t seen[4];
+	for (size_t i = 0; i < sizeof(rand_cases) / sizeof(rand_cases[0]); i++) {
+		const struct rand_case *c = &rand_cases[i];
+		const uint64_t old = 0xa5a5a5a5a5a5a5a5ull;
+		print_message("case: %s\n", c->name);
+		vcpu_vmwrite(v, VMCS_GUEST_RIP, CODE);
+		vcpu_vmwrite(v, VMCS_GUEST_RFLAGS, 0x2 | X86_RFLAGS_ZF | X86_RFLAGS_SF | X86_RFLAGS_OF |
+							 X86_RFLAGS_PF | X86_RFLAGS_AF | X86_RFLAGS_IF);
+		vcpu_set_gpr(v, c->reg, old);
+		exit_with(c->reason, 0, 4);
+		vmx_synth_set(v, VMCS_VMX_INSTRUCTION_INFO, RAND_INFO(c->reg, c->opsize));
+		assert_int_equal(run_exit(), HV_RESUME);
+		uint64_t got = vcpu_gpr(v, c->reg);
+		assert_int_equal(got & c->keep_mask, old & c->keep_mask);
+		assert_int_equal(got & ~c->keep_mask & ~c->value_mask, 0);
+		assert_int_not_equal(got & c->value_mask, old & c->value_mask);
+		seen[i] = got & c->value_mask;
+		assert_int_equal(vmcs_read(v, VMCS_GUEST_RFLAGS), 0x2 | X86_RFLAGS_CF | X86_RFLAGS_IF);
+		assert_int_equal(rip(), CODE + 4);
+	}
+	assert_int_not_equal(seen[0], seen[3]);
+	/* Deterministic: a new machine draws the same first value. */
+	vmxlab_hv.fini(hv);
+	hv = make_hv(NULL, PLACE_HV);
+	assert_non_null(hv);
+	exit_with(EXIT_REASON_RDRAND, 0, 4);
+	vmx_synth_set(v, VMCS_VMX_INSTRUCTION_INFO, RAND_INFO(GPR_R9, 2));
+	assert_int_equal(run_exit(), HV_RESUME);
+	assert_int_equal(vcpu_gpr(v, GPR_R9), seen[0]);
+}
+
+/* ------------------------------------------------------------ INVPCID */
+
+static void invpcid_checks_the_type(void **state)
+{
+	(void)state;
+	/* The type is in the register of bits 31:28 (RDX here); 64-bit address size. */
+	const uint32_t info = (GPR_RDX << 28) | (2u << 7) | (SEG_DS << 15);
+	for (uint64_t type = 0; type <= 3; type++) {
+		vcpu_vmwrite(v, VMCS_GUEST_RIP, CODE);
+		vcpu_set_gpr(v, GPR_RDX, type);
+		exit_with(EXIT_REASON_INVPCID, 0, 5);
+		vmx_synth_set(v, VMCS_VMX_INSTRUCTION_INFO, info);
+		assert_int_equal(run_exit(), HV_RESUME);
+		assert_int_equal(entry_info(), 0);
+		assert_int_equal(rip(), CODE + 5);
+	}
+	static const uint64_t bad[] = { 4, 0x100000000ull, ~0ull };
+	for (size_t i = 0; i < 3; i++) {
+		vcpu_vmwrite(v, VMCS_GUEST_RIP, CODE);
+		vcpu_set_gpr(v, GPR_RDX, bad[i]);
+		exit_with(EXIT_REASON_INVPCID, 0, 5);
+		vmx_synth_set(v, VMCS_VMX_INSTRUCTION_INFO, info);
+		assert_int_equal(run_exit(), HV_RESUME);
+		assert_int_equal(entry_info(), 0x80000b0d); /* #GP(0) */
+		assert_int_equal(rip(), CODE);
+	}
+	/* Outside 64-bit mode the register is 32 bits: 2^32 is type 0. */
+	vcpu_vmwrite(v, VMCS_GUEST_CS_AR_BYTES, 0xc09b);
+	vcpu_vmwrite(v, VMCS_GUEST_IA32_EFER, 0);
+	vcpu_set_gpr(v, GPR_RDX, 0x100000000ull);
+	exit_with(EXIT_REASON_INVPCID, 0, 5);
+	vmx_synth_set(v, VMCS_VMX_INSTRUCTION_INFO, info);
+	assert_int_equal(run_exit(), HV_RESUME);
+	assert_int_equal(entry_info(), 0);
+	assert_int_equal(vmxlab_hv.exit_counts(hv)[EXIT_REASON_INVPCID], 8);
+}
+
+/* ------------------------------------------------------------ APIC virtualization: no local APIC */
+
+/* APIC-access qualification (SDM Table 28-6): offset 11:0, type 15:12. */
+#define APIC_QUAL(type, offset) (((uint64_t)(type) << 12) | (offset))
+
+static const struct rec *not_modelled_rec(void)
+{
+	return find_rec(HV_TRC_NOT_MODELLED);
+}
+
+static uint64_t not_modelled_count(uint32_t reason)
+{
+	return ((struct hv *)hv)->not_modelled[reason];
+}
+
+static void apic_access_is_an_absent_device_and_not_modelled(void **state)
+{
+	(void)state;
+	/* mov eax, [rbx]: a read of the APIC version register returns all ones. */
+	static const uint8_t load[] = { 0x8b, 0x03 };
+	put_code(load, 2);
+	vcpu_set_gpr(v, GPR_RAX, 0x1122334455667788ull);
+	vcpu_set_gpr(v, GPR_RBX, 0xfee00030);
+	exit_with(EXIT_REASON_APIC_ACCESS, APIC_QUAL(0, 0x30), 2);
+	vmx_synth_set(v, VMCS_APIC_ACCESS_ADDR, 0x7f000000); /* host-physical: not the guest's view */
+	assert_int_equal(run_exit(), HV_RESUME);
+	assert_int_equal(vcpu_gpr(v, GPR_RAX), 0xffffffffull);
+	assert_int_equal(rip(), CODE + 2);
+	const struct rec *r = find_rec(TRC_HVM_IOMEM_READ);
+	assert_non_null(r);
+	assert_int_equal(r->w[0], 0xfee00030);
+	assert_int_equal(r->w[1], 0xffffffff);
+	r = not_modelled_rec();
+	assert_non_null(r);
+	assert_int_equal(r->n, 4);
+	assert_int_equal(r->w[0], EXIT_REASON_APIC_ACCESS);
+	assert_int_equal(r->w[1], NM_LOCAL_APIC);
+	assert_int_equal(r->w[2], APIC_QUAL(0, 0x30));
+	assert_int_equal(H.trace[H.ntrace - 1].ev, TRC_HVM_VMENTRY);
+	assert_int_equal(H.trace[H.ntrace - 2].ev, HV_TRC_NOT_MODELLED);
+	assert_int_equal(not_modelled_count(EXIT_REASON_APIC_ACCESS), 1);
+	assert_non_null(strstr(H.log, "APIC_ACCESS exit at RIP 0x10000: no local APIC in the reference build"));
+	/* mov [rbx], eax: an EOI write goes nowhere, and no device sees it. */
+	static const uint8_t store[] = { 0x89, 0x03 };
+	put_code(store, 2);
+	vcpu_vmwrite(v, VMCS_GUEST_RIP, CODE);
+	vcpu_set_gpr(v, GPR_RBX, 0xfee000b0);
+	exit_with(EXIT_REASON_APIC_ACCESS, APIC_QUAL(1, 0xb0), 2);
+	assert_int_equal(run_exit(), HV_RESUME);
+	assert_int_equal(rip(), CODE + 2);
+	assert_int_equal(H.dev.writes, 0);
+	r = find_rec(TRC_HVM_IOMEM_WRITE);
+	assert_non_null(r);
+	assert_int_equal(r->w[0], 0xfee000b0);
+	assert_int_equal(not_modelled_count(EXIT_REASON_APIC_ACCESS), 2);
+	/* Said once per exit reason, counted every time. */
+	const char *said = strstr(H.log, "no local APIC");
+	assert_null(strstr(said + 1, "no local APIC"));
+	/* During event delivery there is no instruction to complete: the run
+	 * ends with one line, no VMCS dump. */
+	vcpu_vmwrite(v, VMCS_GUEST_RIP, CODE);
+	exit_with(EXIT_REASON_APIC_ACCESS, APIC_QUAL(3, 0x10), 0);
+	assert_int_equal(run_exit(), HV_ERROR);
+	assert_non_null(strstr(out.msg, "event delivery"));
+	assert_non_null(strstr(out.msg, "models none"));
+	assert_null(strstr(H.log, "*** Guest State ***"));
+	assert_int_equal(not_modelled_count(EXIT_REASON_APIC_ACCESS), 3);
+	assert_int_equal(vmxlab_hv.exit_counts(hv)[EXIT_REASON_APIC_ACCESS], 3);
+}
+
+static void apic_access_that_cannot_be_decoded_says_no_local_apic(void **state)
+{
+	(void)state;
+	/* 0f 0b is UD2: no access to emulate. */
+	static const uint8_t ud2[] = { 0x0f, 0x0b };
+	put_code(ud2, 2);
+	exit_with(EXIT_REASON_APIC_ACCESS, APIC_QUAL(0, 0x20), 2);
+	assert_int_equal(run_exit(), HV_ERROR);
+	assert_non_null(strstr(out.msg, "no local APIC in the reference build"));
+	assert_null(strchr(out.msg, '\n'));
+	assert_non_null(not_modelled_rec());
+	assert_int_equal(not_modelled_count(EXIT_REASON_APIC_ACCESS), 1);
+}
+
+struct apic_trap_case {
+	const char *name;
+	uint32_t reason;
+	uint64_t qual;
+};
+
+static const struct apic_trap_case apic_trap_cases[] = {
+	{ "APIC write to the TPR", EXIT_REASON_APIC_WRITE, 0x80 },
+	{ "EOI of vector 0xec", EXIT_REASON_VIRTUALIZED_EOI, 0xec },
+	{ "TPR below threshold", EXIT_REASON_TPR_BELOW_THRESHOLD, 0 },
+};
+
+/* Trap-like: RIP already points past the instruction and stays. */
+static void apic_trap_like_exits_resume_unmodelled(void **state)
+{
+	(void)state;
+	vcpu_vmwrite(v, VMCS_TPR_THRESHOLD, 5);
+	for (size_t i = 0; i < sizeof(apic_trap_cases) / sizeof(apic_trap_cases[0]); i++) {
+		const struct apic_trap_case *c = &apic_trap_cases[i];
+		print_message("case: %s\n", c->name);
+		vcpu_vmwrite(v, VMCS_GUEST_RIP, CODE + 0x40);
+		exit_with(c->reason, c->qual, 3);
+		assert_int_equal(run_exit(), HV_RESUME);
+		assert_int_equal(rip(), CODE + 0x40);
+		assert_int_equal(entry_info(), 0);
+		const struct rec *r = not_modelled_rec();
+		assert_non_null(r);
+		assert_int_equal(r->w[0], c->reason);
+		assert_int_equal(r->w[1], NM_LOCAL_APIC);
+		assert_int_equal(r->w[2], (uint32_t)c->qual);
+		assert_int_equal(not_modelled_count(c->reason), 1);
+		assert_int_equal(vmxlab_hv.exit_counts(hv)[c->reason], 1);
+	}
+	/* Nothing waits for the TPR to drop: the threshold is cleared, or VM
+	 * entry would exit again at once. */
+	assert_int_equal(vmcs_read(v, VMCS_TPR_THRESHOLD), 0);
+	assert_non_null(strstr(H.log, "APIC_WRITE exit"));
+	assert_non_null(strstr(H.log, "VIRTUALIZED_EOI exit"));
+	assert_non_null(strstr(H.log, "TPR_BELOW_THRESHOLD exit"));
+	/* Information, not warnings: nothing shown without VMXLAB_VERBOSE. */
+	assert_string_equal(H.log_shown, "");
 }
 
 /* ------------------------------------------------------------ placement dm */
@@ -999,6 +1341,14 @@ int main(void)
 		cmocka_unit_test_setup_teardown(event_cut_short_by_the_exit_is_requeued, setup, teardown),
 		cmocka_unit_test_setup_teardown(intercepted_page_fault_is_reflected_with_cr2, setup, teardown),
 		cmocka_unit_test_setup_teardown(triple_fault_and_unknown_exits_end_the_run, setup, teardown),
+		cmocka_unit_test_setup_teardown(dr_file_round_trips_through_mov_dr, setup, teardown),
+		cmocka_unit_test_setup_teardown(dr_access_faults_the_exit_takes_priority_over, setup, teardown),
+		cmocka_unit_test_setup_teardown(monitor_mwait_and_the_preemption_timer_resume, setup, teardown),
+		cmocka_unit_test_setup_teardown(rdrand_and_rdseed_fill_the_destination_and_set_cf, setup, teardown),
+		cmocka_unit_test_setup_teardown(invpcid_checks_the_type, setup, teardown),
+		cmocka_unit_test_setup_teardown(apic_access_is_an_absent_device_and_not_modelled, setup, teardown),
+		cmocka_unit_test_setup_teardown(apic_access_that_cannot_be_decoded_says_no_local_apic, setup, teardown),
+		cmocka_unit_test_setup_teardown(apic_trap_like_exits_resume_unmodelled, setup, teardown),
 		cmocka_unit_test_setup_teardown(dm_placed_device_goes_through_ioreq, setup_dm, teardown),
 		cmocka_unit_test_setup_teardown(overlapping_devices_are_refused, setup, teardown),
 	};
