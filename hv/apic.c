@@ -5,7 +5,7 @@
  * capture from a host that virtualizes the APIC (Xen, KVM) holds these
  * exits all the same.  Each one resumes the guest in a defined way, is
  * counted in hv->not_modelled[] and ends its handler records with
- * HV_TRC_NOT_MODELLED, so that a report can tell it from an exit a model
+ * TRC_VMXLAB_NOT_MODELLED, so that a report can tell it from an exit a model
  * handled:
  *
  *   APIC access (44)          the access, emulated against an absent device:
@@ -21,7 +21,7 @@ void hv_not_modelled(struct hv *hv, uint32_t reason, enum not_modelled what, uin
 	uint8_t bit = (uint8_t)(1u << (reason & 7));
 
 	hv->not_modelled[reason]++;
-	hv_trace(hv, HV_TRC_NOT_MODELLED, 4, reason, (uint32_t)what, (uint32_t)qual, (uint32_t)(qual >> 32));
+	hv_trace(hv, TRC_VMXLAB_NOT_MODELLED, 4, reason, (uint32_t)what, (uint32_t)qual, (uint32_t)(qual >> 32));
 	if (hv->not_modelled_logged[reason >> 3] & bit)
 		return;
 	hv->not_modelled_logged[reason >> 3] |= bit;

@@ -40,9 +40,8 @@ struct route {
  * after the handler's others.  vmxlab's own GEN range (docs/traces.md);
  * proposed for trace.h, defined here until the handler ABI has it.
  */
-#define HV_TRC_NOT_MODELLED 0x0001f820u /* basic reason, what, qualification lo, hi */
 enum not_modelled {
-	NM_LOCAL_APIC = 1,            /* the reference build has no local APIC */
+	NM_LOCAL_APIC = TRC_NOT_MODELLED_LOCAL_APIC, /* the reference build has no local APIC */
 };
 
 #define MAX_ROUTES 64

@@ -1156,7 +1156,7 @@ static void invpcid_checks_the_type(void **state)
 
 static const struct rec *not_modelled_rec(void)
 {
-	return find_rec(HV_TRC_NOT_MODELLED);
+	return find_rec(TRC_VMXLAB_NOT_MODELLED);
 }
 
 static uint64_t not_modelled_count(uint32_t reason)
@@ -1188,7 +1188,7 @@ static void apic_access_is_an_absent_device_and_not_modelled(void **state)
 	assert_int_equal(r->w[1], NM_LOCAL_APIC);
 	assert_int_equal(r->w[2], APIC_QUAL(0, 0x30));
 	assert_int_equal(H.trace[H.ntrace - 1].ev, TRC_HVM_VMENTRY);
-	assert_int_equal(H.trace[H.ntrace - 2].ev, HV_TRC_NOT_MODELLED);
+	assert_int_equal(H.trace[H.ntrace - 2].ev, TRC_VMXLAB_NOT_MODELLED);
 	assert_int_equal(not_modelled_count(EXIT_REASON_APIC_ACCESS), 1);
 	assert_non_null(strstr(H.log, "APIC_ACCESS exit at RIP 0x10000: no local APIC in the reference build"));
 	/* mov [rbx], eax: an EOI write goes nowhere, and no device sees it. */
