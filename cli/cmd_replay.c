@@ -1,6 +1,7 @@
 /*
  * vmxlab replay TRACE [--hv LIB.so] [--scenario S.yaml] [--domain D] [--vcpu V]
  *                     [--repeat N] [--json FILE] [--tolerant] [--cpu-hz HZ] [--quiet]
+ *                     [--verbose] [--accept-divergent]
  */
 #include <inttypes.h>
 #include <math.h>
@@ -36,6 +37,43 @@ static void median_ci(uint64_t *v, uint64_t n, uint64_t *med, uint64_t *lo, uint
 	*hi = v[h >= (int64_t)n ? n - 1 : (uint64_t)h];
 }
 
+/* Per reason, what the handler build did against what the trace shows
+ * (enum replay_outcome), with the first cause of each kind. */
+static void print_outcomes(FILE *out, const struct replay_result *r)
+{
+	bool any = false;
+
+	for (unsigned i = 0; i < VMX_EXIT_REASON_COUNT; i++) {
+		const struct replay_reason *rr = &r->reasons[i];
+		if (rr->outcome[OUT_DIVERGENT] || rr->outcome[OUT_UNHANDLED] || rr->outcome[OUT_NOT_MODELLED])
+			any = true;
+	}
+	if (!any)
+		return;
+	fprintf(out, "\nHandled against the trace\n  %-20s %9s %9s %9s %12s %8s\n", "reason", "same", "divergent",
+		"unhandled", "not modelled", "skipped");
+	for (unsigned i = 0; i < VMX_EXIT_REASON_COUNT; i++) {
+		const struct replay_reason *rr = &r->reasons[i];
+		if (!rr->exits)
+			continue;
+		fprintf(out, "  %-20s %9" PRIu64 " %9" PRIu64 " %9" PRIu64 " %12" PRIu64 " %8" PRIu64 "\n",
+			vmx_exit_reason_name(i), rr->outcome[OUT_SAME], rr->outcome[OUT_DIVERGENT],
+			rr->outcome[OUT_UNHANDLED], rr->outcome[OUT_NOT_MODELLED], rr->fid[FID_SKIPPED]);
+		if (rr->outcome[OUT_DIVERGENT]) {
+			fprintf(out, "    divergent: %s", rr->divergent_why);
+			for (unsigned h = 0; h < 64; h++)
+				if (rr->hypercalls[h])
+					fprintf(out, "%s %u %s x%" PRIu64, h ? "," : ":", h,
+						xen_hypercall_name(h) ? xen_hypercall_name(h) : "?", rr->hypercalls[h]);
+			fputc('\n', out);
+		}
+		if (rr->outcome[OUT_UNHANDLED])
+			fprintf(out, "    unhandled: %s\n", rr->unhandled_why);
+		if (rr->outcome[OUT_NOT_MODELLED])
+			fprintf(out, "    not modelled: no local APIC in this handler build\n");
+	}
+}
+
 static void print_report(FILE *out, const char *trace, const char *hvname, const struct replay_config *c,
 			 struct replay_result *r)
 {
@@ -55,19 +93,19 @@ static void print_report(FILE *out, const char *trace, const char *hvname, const
 		r->hw_counter ? "used" : "not available on this machine");
 	if (r->hw_counter)
 		fprintf(out, "  instructions retired in handlers (first replay and the rest): %" PRIu64 "\n", r->hw_instructions);
-	fprintf(out, "\n  %-20s %9s %9s %9s %9s %8s %10s {%8s .. %8s} %12s\n", "reason", "exits", "recorded", "inferred",
-		"defaulted", "skipped", "median ns", "95% CI", "", "trace cyc");
+	fprintf(out, "\n  %-20s %9s %9s %9s %9s %8s %10s {%8s .. %8s}\n", "reason", "exits", "recorded", "inferred",
+		"defaulted", "skipped", "median ns", "95% CI", "");
 	for (unsigned i = 0; i < VMX_EXIT_REASON_COUNT; i++) {
 		struct replay_reason *rr = &r->reasons[i];
 		if (!rr->exits)
 			continue;
 		uint64_t med, lo, hi;
 		median_ci(rr->samples, rr->nsamples, &med, &lo, &hi);
-		fprintf(out, "  %-20s %9" PRIu64 " %9" PRIu64 " %9" PRIu64 " %9" PRIu64 " %8" PRIu64 " %10" PRIu64 " {%8" PRIu64 " .. %8" PRIu64 "} %12.0f\n",
+		fprintf(out, "  %-20s %9" PRIu64 " %9" PRIu64 " %9" PRIu64 " %9" PRIu64 " %8" PRIu64 " %10" PRIu64 " {%8" PRIu64 " .. %8" PRIu64 "}\n",
 			vmx_exit_reason_name(i), rr->exits, rr->fid[FID_RECORDED], rr->fid[FID_INFERRED],
-			rr->fid[FID_DEFAULTED], rr->fid[FID_SKIPPED], med, lo, hi,
-			rr->trace_timed ? (double)rr->trace_cycles_sum / (double)rr->trace_timed : 0.0);
+			rr->fid[FID_DEFAULTED], rr->fid[FID_SKIPPED], med, lo, hi);
 	}
+	print_outcomes(out, r);
 	bool notes = false;
 	for (unsigned i = 0; i < VMX_EXIT_REASON_COUNT; i++) {
 		struct replay_reason *rr = &r->reasons[i];
@@ -160,9 +198,11 @@ static int write_json(const char *path, const char *trace, const char *hvname, c
 		uint64_t med, lo, hi;
 		median_ci(rr->samples, rr->nsamples, &med, &lo, &hi);
 		fprintf(f, "%s\n    {\"reason\": %u, \"name\": \"%s\", \"count\": %" PRIu64 ", \"handler_ns_median\": %" PRIu64
-			   ", \"handler_ns_ci95\": [%" PRIu64 ", %" PRIu64 "], \"trace_cycles_avg\": %.1f, \"samples_ns\": [",
-			first ? "" : ",", i, vmx_exit_reason_name(i), rr->exits, med, lo, hi,
-			rr->trace_timed ? (double)rr->trace_cycles_sum / (double)rr->trace_timed : 0.0);
+			   ", \"handler_ns_ci95\": [%" PRIu64 ", %" PRIu64 "], \"outcomes\": {",
+			first ? "" : ",", i, vmx_exit_reason_name(i), rr->exits, med, lo, hi);
+		for (unsigned o = 0; o < REPLAY_OUTCOMES; o++)
+			fprintf(f, "%s\"%s\": %" PRIu64, o ? ", " : "", replay_outcome_name(o), rr->outcome[o]);
+		fprintf(f, "}, \"samples_ns\": [");
 		for (uint64_t k = 0; k < rr->nsamples; k++)
 			fprintf(f, "%s%" PRIu64, k ? "," : "", rr->samples[k]);
 		fprintf(f, "], \"repeat_avg_ns\": [");
@@ -222,7 +262,7 @@ int cmd_replay(int argc, char **argv)
 	const char *trace = NULL, *hv = NULL, *json = NULL, *scen = NULL;
 	char hvpath[4096], err[1024];
 	uint64_t x;
-	bool quiet = false;
+	bool quiet = false, accept = false;
 
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.domain = cfg.vcpu = -1;
@@ -255,6 +295,10 @@ int cmd_replay(int argc, char **argv)
 			cfg.tolerant = true;
 		else if (!strcmp(a, "--quiet"))
 			quiet = true;
+		else if (!strcmp(a, "--verbose"))
+			cfg.verbose = true;
+		else if (!strcmp(a, "--accept-divergent"))
+			accept = true;
 		else if (a[0] == '-' || trace)
 			return cli_usage_error("replay", "unknown option or extra argument");
 		else
@@ -298,8 +342,15 @@ int cmd_replay(int argc, char **argv)
 	uint64_t skipped = 0;
 	for (unsigned i = 0; i < VMX_EXIT_REASON_COUNT; i++)
 		skipped += res.reasons[i].fid[FID_SKIPPED];
+	uint64_t otherwise = 0;
+	for (unsigned i = 0; i < VMX_EXIT_REASON_COUNT; i++)
+		otherwise += res.reasons[i].outcome[OUT_DIVERGENT] + res.reasons[i].outcome[OUT_UNHANDLED];
 	bool failed = (cfg.repeat > 1 && !res.digests_agree) || (res.exact && (res.record_mismatches || skipped)) ||
-		      res.dm_divergent || (res.run_digest_known && res.run_digest != res.digest);
+		      res.dm_divergent || (res.run_digest_known && res.run_digest != res.digest) ||
+		      (otherwise && !accept);
+	if (otherwise && !accept)
+		fprintf(stderr, "vmxlab replay: %" PRIu64 " exit%s handled otherwise than the trace shows, or not handled "
+				"(above); --accept-divergent accepts them\n", otherwise, otherwise == 1 ? "" : "s");
 	replay_result_free(&res);
 	hv_unload(&b);
 	return rc ? rc : failed ? EXIT_CHECK_FAILED : EXIT_OK;

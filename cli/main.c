@@ -24,7 +24,7 @@ static const struct command commands[] = {
 	  "run a scenario; print the exit report; check its expectations" },
 	{ "compare", cmd_compare, "A.yaml B.yaml", "run two scenarios; exits and predicted time side by side" },
 	{ "replay", cmd_replay,
-	  "TRACE [--hv LIB.so] [--scenario S] [--domain D] [--vcpu V] [--repeat N] [--json FILE] [--tolerant]",
+	  "TRACE [--hv LIB.so] [--scenario S] [--domain D] [--vcpu V] [--repeat N] [--json FILE] [--tolerant] [--verbose] [--accept-divergent]",
 	  "replay a xentrace log through a handler build; handler cost and fidelity" },
 	{ "diff", cmd_diff,
 	  "OLD.json NEW.json | A.xentrace B.xentrace [--cpu-hz HZ] | --trace T --old A.so --new B.so [--runs N] [--scenario S]  [--alpha A] [--fail-over PCT] [--force] [--json F] [--csv F] [--plot F.svg]",

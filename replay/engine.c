@@ -29,6 +29,31 @@ const char *fidelity_name(enum fidelity f)
 	return (unsigned)f < FID_COUNT ? n[f] : "?";
 }
 
+const char *replay_outcome_name(enum replay_outcome o)
+{
+	static const char *const n[] = { "same", "divergent", "unhandled", "not_modelled" };
+	return (unsigned)o < REPLAY_OUTCOMES ? n[o] : "?";
+}
+
+/* Xen's public ABI, xen/include/public/xen.h: __HYPERVISOR_* numbers. */
+const char *xen_hypercall_name(uint32_t n)
+{
+	static const char *const names[] = {
+		[0] = "set_trap_table", [1] = "mmu_update", [2] = "set_gdt", [3] = "stack_switch",
+		[4] = "set_callbacks", [5] = "fpu_taskswitch", [6] = "sched_op_compat", [7] = "platform_op",
+		[8] = "set_debugreg", [9] = "get_debugreg", [10] = "update_descriptor", [12] = "memory_op",
+		[13] = "multicall", [14] = "update_va_mapping", [15] = "set_timer_op",
+		[16] = "event_channel_op_compat", [17] = "xen_version", [18] = "console_io",
+		[19] = "physdev_op_compat", [20] = "grant_table_op", [21] = "vm_assist",
+		[22] = "update_va_mapping_otherdomain", [23] = "iret", [24] = "vcpu_op", [25] = "set_segment_base",
+		[26] = "mmuext_op", [27] = "xsm_op", [28] = "nmi_op", [29] = "sched_op", [30] = "callback_op",
+		[31] = "xenoprof_op", [32] = "event_channel_op", [33] = "physdev_op", [34] = "hvm_op",
+		[35] = "sysctl", [36] = "domctl", [37] = "kexec_op", [38] = "tmem_op", [39] = "argo_op",
+		[40] = "xenpmu_op", [41] = "dm_op", [42] = "hypfs_op",
+	};
+	return n < sizeof(names) / sizeof(names[0]) ? names[n] : NULL;
+}
+
 void replay_inputs_str(uint32_t bits, char *buf, size_t len)
 {
 	static const char *const names[] = { "size", "instruction length", "string count and buffer",
@@ -119,7 +144,7 @@ static void h_log(void *ctx, int level, const char *fmt, va_list ap)
 {
 	struct engine *e = ctx;
 
-	if (level >= 2 || e->pass > 0 || e->errors_logged >= 5 || e->cfg->quiet)
+	if ((level >= 2 && !e->cfg->verbose) || e->pass > 0 || e->errors_logged >= 5 || e->cfg->quiet)
 		return;
 	e->errors_logged++;
 	fprintf(stderr, "vmxlab replay: %s", level == 0 ? "handler error: " : "handler warning: ");
@@ -363,6 +388,86 @@ static void compare_records(struct engine *e, const struct exitbuf *x)
 	}
 }
 
+static bool emitted_has(const struct engine *e, uint32_t ev, const struct trc_record **r)
+{
+	for (unsigned i = 0; i < e->nemitted; i++)
+		if (e->emitted[i].event == ev) {
+			*r = &e->emitted[i];
+			return true;
+		}
+	return false;
+}
+
+#define HLT_WOKE "the trace's vCPU woke on, by an interrupt source this build does not model"
+
+/* A HLT of a Xen capture the handler found no wake-up for: the trace says
+ * whether the vCPU ran on (woke) or not (halted for good). */
+static void settle_halt(struct engine *e, struct vctx *c, bool ran_on)
+{
+	struct replay_reason *rr = &e->res->reasons[EXIT_REASON_HLT];
+
+	if (!c->halted)
+		return;
+	c->halted = false;
+	if (ran_on) {
+		rr->outcome[OUT_DIVERGENT]++;
+		if (!rr->divergent_why[0])
+			snprintf(rr->divergent_why, sizeof(rr->divergent_why), "%s", HLT_WOKE);
+	} else {
+		rr->outcome[OUT_UNHANDLED]++;
+		if (!rr->unhandled_why[0])
+			snprintf(rr->unhandled_why, sizeof(rr->unhandled_why), "%.110s (no later exit of its vCPU in the trace)",
+				 c->halted_msg);
+	}
+}
+
+/* The exit's outcome against the trace (enum replay_outcome).  A vmxlab
+ * trace holds the handler's own records: any difference is a divergence.
+ * A Xen capture holds Xen's: the hypercall it answered, the vector it
+ * injected, and whether the vCPU ran on (its VMENTRY). */
+static void classify(struct engine *e, struct vctx *c, const struct exitbuf *x, struct replay_reason *rr,
+		     enum hv_verdict verdict, const struct hv_exit *out, bool mismatched)
+{
+	const struct trc_record *r, *t;
+	enum replay_outcome o = OUT_SAME;
+	const char *why = NULL;
+	uint32_t reason = VMX_EXIT_REASON_BASIC(x->raw);
+
+	if (emitted_has(e, TRC_VMXLAB_NOT_MODELLED, &r)) {
+		o = OUT_NOT_MODELLED;
+	} else if (exit_find(x, TRC_VMXLAB_EXIT_TIME)) {
+		if (mismatched) {
+			o = OUT_DIVERGENT;
+			why = "its handler records differ from the run's";
+		}
+	} else if (reason == EXIT_REASON_HLT && verdict == HV_GUEST_DEAD) {
+		if (x->entered) {
+			o = OUT_DIVERGENT;
+			why = HLT_WOKE;
+		} else {
+			c->halted = true;
+			snprintf(c->halted_msg, sizeof(c->halted_msg), "%.159s", out->msg);
+			return;
+		}
+	} else if (verdict == HV_ERROR || verdict == HV_GUEST_DEAD) {
+		o = OUT_UNHANDLED;
+		if (!rr->unhandled_why[0])
+			snprintf(rr->unhandled_why, sizeof(rr->unhandled_why), "%.159s", out->msg);
+	} else if (reason == EXIT_REASON_VMCALL && (t = exit_find(x, TRC_HVM_VMMCALL)) &&
+		   (int64_t)vcpu_gpr(c->v, GPR_RAX) == -38 /* -ENOSYS */) {
+		o = OUT_DIVERGENT;
+		rr->hypercalls[t->d[0] & 63]++;
+		why = "Xen hypercalls this build does not implement (it answers -ENOSYS)";
+	} else if ((t = exit_find(x, TRC_HVM_INJ_VIRQ)) && t->n >= 1 &&
+		   (!emitted_has(e, TRC_HVM_INJ_VIRQ, &r) || r->n < 1 || r->d[0] != t->d[0])) {
+		o = OUT_DIVERGENT;
+		why = "injects another vector than the trace (or none)";
+	}
+	rr->outcome[o]++;
+	if (why && !rr->divergent_why[0])
+		snprintf(rr->divergent_why, sizeof(rr->divergent_why), "%s", why);
+}
+
 static void add_sample(struct engine *e, uint64_t **samples, uint64_t *nsamples, uint64_t *capsamples, uint64_t ns)
 {
 	uint64_t cap = e->cfg->max_samples ? e->cfg->max_samples : 100000;
@@ -507,6 +612,8 @@ static bool prepare_exit(struct engine *e, struct exitbuf *x, struct pending *p)
 	}
 	if (c->dead)
 		why = "the handler ended this vcpu's run at an earlier exit";
+	if (e->pass == 0)
+		settle_halt(e, c, true);
 	bool first = e->pass == 0;
 	if (first) {
 		res->exits++;
@@ -615,17 +722,16 @@ static enum hv_verdict run_exit(struct engine *e, struct pending *p, struct vmx_
 			rr->inferred |= inferred;
 			rr->defaulted |= defaulted;
 			rr->native_sum += ns;
-			if (x->entered && x->entry_tsc >= x->tsc) {
-				rr->trace_cycles_sum += x->entry_tsc - x->tsc;
-				rr->trace_timed++;
-			}
 		}
 	}
 	if (e->pass == 0) {
+		uint64_t before = res->record_mismatches;
 		if (exact)
 			compare_records(e, x);
 		else
 			compare_reads(e, c, x);
+		if (rr)
+			classify(e, c, x, rr, verdict, &out, res->record_mismatches != before);
 	}
 	if (outp)
 		*outp = out;
@@ -857,6 +963,9 @@ static int pass_end(struct engine *e, char *err, size_t errlen)
 	}
 	trc_reader_close(e->rd);
 	e->rd = NULL;
+	if (e->pass == 0)
+		for (struct vctx *c = e->vcpus; c; c = c->next)
+			settle_halt(e, c, false);
 	/* Device state at the end, in the run's order; a format-2 trace has the
 	 * state of the devices placed dm as vmxlab-dm dumped it. */
 	if (e->doms && e->format >= 2)

@@ -68,6 +68,11 @@ struct vctx {
 	void *hv;
 	struct domctx *d;
 	bool dead;               /* the handler ended this vcpu's run */
+	/* A Xen capture: a HLT the handler build found no wake-up for.  Its
+	 * outcome waits for the trace: a later exit of this vcpu (it woke) or
+	 * none (it halted for good). */
+	bool halted;
+	char halted_msg[160];
 	unsigned holes;
 	struct vctx *next;
 };

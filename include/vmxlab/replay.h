@@ -48,6 +48,7 @@ struct replay_config {
 	uint64_t max_samples;            /* per reason kept for the JSON; 0: 100000 */
 	FILE *console;                   /* guest console output from hypercalls, or NULL */
 	bool quiet;                      /* no handler, device or trace messages on stderr */
+	bool verbose;                    /* the handler build's information messages too (VMCS dumps) */
 	/* `vmxlab profile`: the exit reason whose handler runs, written around
 	 * each handler call (PROF_TAG_NONE, -1, between them); NULL: not kept. */
 	volatile sig_atomic_t *prof_tag;
@@ -73,14 +74,26 @@ enum replay_input {
 	IN_GUEST_STATE = 1 << 7,   /* RFLAGS, CR0/CR4, segment state */
 };
 
+/* What the handler build did with an exit, against what the trace shows. */
+enum replay_outcome {
+	OUT_SAME,          /* the same resume point, injections and handler records */
+	OUT_DIVERGENT,     /* handled otherwise: a hypercall it does not implement, another injection ... */
+	OUT_UNHANDLED,     /* the handler build could not handle it (HV_ERROR, or a dead guest the trace runs on) */
+	OUT_NOT_MODELLED,  /* resumed without the model it needs (TRC_VMXLAB_NOT_MODELLED: no local APIC) */
+	REPLAY_OUTCOMES
+};
+
 struct replay_reason {
 	uint64_t exits;
 	uint64_t fid[FID_COUNT];
 	uint32_t inferred, defaulted;   /* enum replay_input bits seen */
 	char skip_why[96];               /* the first reason an exit was skipped */
 	uint64_t native_sum;             /* ns, summed over the exits of the first replay */
-	uint64_t trace_cycles_sum;       /* VMENTRY - VMEXIT recorded in the trace */
-	uint64_t trace_timed;            /* exits that had both */
+	/* Handled against the trace (first replay; enum replay_outcome): */
+	uint64_t outcome[REPLAY_OUTCOMES];
+	char divergent_why[96];          /* the first divergence's cause */
+	char unhandled_why[160];         /* the first unhandled exit's message */
+	uint64_t hypercalls[64];         /* VMCALL divergent: per Xen hypercall number (xen.h __HYPERVISOR_*) */
 	uint64_t *samples;               /* native ns per exit, all replays (capped) */
 	uint64_t nsamples, capsamples;
 	double *repeat_avg;              /* average native ns per replay */
@@ -194,6 +207,9 @@ struct platform *replay_iter_platform(struct replay_iter *it, uint32_t dom);
 int replay_iter_close(struct replay_iter *it, char *err, size_t errlen);
 
 const char *fidelity_name(enum fidelity f);
+const char *replay_outcome_name(enum replay_outcome o);
+/* Xen's name of hypercall n (xen/include/public/xen.h), or NULL. */
+const char *xen_hypercall_name(uint32_t n);
 /* "size, instruction length" for a bit set of enum replay_input. */
 void replay_inputs_str(uint32_t bits, char *buf, size_t len);
 

@@ -73,4 +73,18 @@ if [ -s "$tmp/vga-shared.xt" ]; then
 else
 	fail "no vga-shared trace to check the check with"
 fi
+# A Xen capture is handled against what it shows: exits the build handles
+# otherwise (divergent) or not at all make the status 1, named per reason;
+# --accept-divergent accepts them.
+"$V" replay traces/xen-style-2k.xt >"$tmp/xen.out" 2>"$tmp/xen.err"
+rc=$?
+if [ $rc -eq 1 ] && grep -q '^Handled against the trace' "$tmp/xen.out" && grep -q 'accept-divergent' "$tmp/xen.err" &&
+	grep -q '^    unhandled: EPT violation' "$tmp/xen.out"; then
+	echo "ok   a Xen capture's divergent and unhandled exits: exit 1, each reason's first cause named"
+else
+	fail "xen-style-2k without --accept-divergent: exit $rc"
+	tail -n 5 "$tmp/xen.err"
+fi
+"$V" replay traces/xen-style-2k.xt --accept-divergent >/dev/null 2>&1 && echo "ok   --accept-divergent: exit 0" ||
+	fail "xen-style-2k with --accept-divergent: exit $?"
 exit $((failures > 0))
