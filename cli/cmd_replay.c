@@ -15,12 +15,6 @@
 #include "../analysis/json.h"
 #include "cli.h"
 
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-	return (x > y) - (x < y);
-}
-
 /* The median of the samples and a distribution-free 95% confidence
  * interval for it from order statistics (normal approximation to the
  * binomial: ranks n/2 -+ 1.96 sqrt(n)/2). Sorts the samples. */
@@ -29,7 +23,7 @@ static void median_ci(uint64_t *v, uint64_t n, uint64_t *med, uint64_t *lo, uint
 	*med = *lo = *hi = 0;
 	if (!n)
 		return;
-	qsort(v, n, sizeof(*v), cmp_u64);
+	replay_sort_ns(v, n);
 	double half = 1.96 * sqrt((double)n) / 2;
 	int64_t l = (int64_t)floor((double)n / 2 - half), h = (int64_t)ceil((double)n / 2 + half);
 	*med = v[n / 2];

@@ -486,34 +486,26 @@ static void add_sample(struct engine *e, uint64_t **samples, uint64_t *nsamples,
 }
 
 /* The exit's operand, from the inputs just set in the vCPU (the same values
- * the handler is about to read): 0 with *id and label, or -1 for reasons
- * without sub-keys. */
-static int subkey_id(struct vctx *c, uint32_t reason, uint64_t *id, char *label, size_t len)
+ * the handler is about to read): 0 with *id, or -1 for reasons without
+ * sub-keys. */
+static int subkey_id(struct vctx *c, uint32_t reason, uint64_t *id)
 {
 	struct vmx_vcpu *v = c->v;
 
 	switch (reason) {
 	case EXIT_REASON_IO_INSTRUCTION: {
 		uint64_t q = vmcs_read(v, VMCS_EXIT_QUALIFICATION);
-		uint16_t port = (uint16_t)(q >> 16);
-		bool in = q & 8;
-		*id = port | (uint64_t)in << 16;
-		snprintf(label, len, "port 0x%04x %s", port, in ? "in" : "out");
+		*id = (uint16_t)(q >> 16) | (uint64_t)((q & 8) != 0) << 16;
 		return 0;
 	}
 	case EXIT_REASON_MSR_READ:
 	case EXIT_REASON_MSR_WRITE:
 		*id = (uint32_t)vcpu_gpr(v, GPR_RCX);
-		snprintf(label, len, "MSR 0x%08" PRIx64, *id);
 		return 0;
 	case EXIT_REASON_CR_ACCESS: {
 		struct vmx_cr_qual q;
 		vmx_cr_qual_decode(vmcs_read(v, VMCS_EXIT_QUALIFICATION), &q);
 		*id = q.cr | (uint64_t)q.type << 8;
-		if (q.type == CR_CLTS || q.type == CR_LMSW)
-			snprintf(label, len, "%s", q.type == CR_CLTS ? "CLTS" : "LMSW");
-		else
-			snprintf(label, len, "CR%u %s", q.cr, q.type == CR_MOV_TO ? "mov-to" : "mov-from");
 		return 0;
 	}
 	case EXIT_REASON_EPT_VIOLATION: {
@@ -523,12 +515,10 @@ static int subkey_id(struct vctx *c, uint32_t reason, uint64_t *id, char *label,
 			for (unsigned r = 0; r < o->nranges; r++)
 				if (o->ranges[r].mmio && gpa >= o->ranges[r].base && gpa - o->ranges[r].base < o->ranges[r].len) {
 					*id = 1ull << 63 | (uint64_t)i << 8 | r;
-					snprintf(label, len, "MMIO %.16s 0x%" PRIx64, o->name, o->ranges[r].base);
 					return 0;
 				}
 		}
 		*id = gpa & ~0xfffull;
-		snprintf(label, len, "GPA page 0x%" PRIx64, *id);
 		return 0;
 	}
 	default:
@@ -536,13 +526,41 @@ static int subkey_id(struct vctx *c, uint32_t reason, uint64_t *id, char *label,
 	}
 }
 
+/* A sub-key's label, made once when it first appears. */
+static void subkey_label(struct vctx *c, uint32_t reason, uint64_t id, char *label, size_t len)
+{
+	switch (reason) {
+	case EXIT_REASON_IO_INSTRUCTION:
+		snprintf(label, len, "port 0x%04x %s", (unsigned)(id & 0xffff), id >> 16 ? "in" : "out");
+		break;
+	case EXIT_REASON_CR_ACCESS: {
+		unsigned cr = id & 0xff, type = (unsigned)(id >> 8);
+		if (type == CR_CLTS || type == CR_LMSW)
+			snprintf(label, len, "%s", type == CR_CLTS ? "CLTS" : "LMSW");
+		else
+			snprintf(label, len, "CR%u %s", cr, type == CR_MOV_TO ? "mov-to" : "mov-from");
+		break;
+	}
+	case EXIT_REASON_EPT_VIOLATION:
+		if (id >> 63) {
+			const struct vmx_dev_ops *o = platform_dev(c->d->plat, (unsigned)(id >> 8) & 0xff)->ops;
+			snprintf(label, len, "MMIO %.16s 0x%" PRIx64, o->name, o->ranges[id & 0xff].base);
+		} else {
+			snprintf(label, len, "GPA page 0x%" PRIx64, id);
+		}
+		break;
+	default:
+		snprintf(label, len, "MSR 0x%08" PRIx64, id);
+		break;
+	}
+}
+
 static struct replay_subkey *subkey_of(struct engine *e, struct vctx *c, uint32_t reason)
 {
 	struct replay_result *res = e->res;
 	uint64_t id;
-	char label[40];
 
-	if (subkey_id(c, reason, &id, label, sizeof(label)))
+	if (subkey_id(c, reason, &id))
 		return NULL;
 	const unsigned nslots = sizeof(e->subslot) / sizeof(e->subslot[0]);
 	unsigned h = (unsigned)(((id ^ (uint64_t)reason << 40) * 0x9e3779b97f4a7c15ull) >> 52) % nslots;
@@ -567,7 +585,7 @@ static struct replay_subkey *subkey_of(struct engine *e, struct vctx *c, uint32_
 		sk->repeat_median[i] = NAN;
 	sk->reason = reason;
 	sk->id = id;
-	snprintf(sk->label, sizeof(sk->label), "%s", label);
+	subkey_label(c, reason, id, sk->label, sizeof(sk->label));
 	e->subslot[h] = (uint16_t)++res->nsubkeys;
 	return sk;
 }
@@ -994,10 +1012,33 @@ static int one_pass(struct engine *e, char *err, size_t errlen)
 	return pass_end(e, err, errlen);
 }
 
-static int cmp_u64(const void *a, const void *b)
+/* LSD radix sort, a byte a pass, no pass above the largest value's top
+ * byte: handler times are small numbers (a few passes), and a per-replay
+ * median over a million samples must not cost what the replay did. */
+void replay_sort_ns(uint64_t *v, size_t n)
 {
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-	return (x > y) - (x < y);
+	uint64_t max = 0;
+	for (size_t i = 0; i < n; i++)
+		max |= v[i];
+	uint64_t *tmp = n > 1 ? malloc(n * sizeof(*tmp)) : NULL;
+	if (!tmp)
+		return;
+	uint64_t *src = v, *dst = tmp;
+	for (unsigned shift = 0; shift < 64 && (max >> shift); shift += 8) {
+		size_t count[257] = { 0 };
+		for (size_t i = 0; i < n; i++)
+			count[((src[i] >> shift) & 0xff) + 1]++;
+		for (unsigned b = 0; b < 256; b++)
+			count[b + 1] += count[b];
+		for (size_t i = 0; i < n; i++)
+			dst[count[(src[i] >> shift) & 0xff]++] = src[i];
+		uint64_t *t = src;
+		src = dst;
+		dst = t;
+	}
+	if (src != v)
+		memcpy(v, src, n * sizeof(*v));
+	free(tmp);
 }
 
 /* The median of samples[from..to) (the mean of the middle two for an even
@@ -1011,7 +1052,7 @@ static double pass_median(const uint64_t *samples, uint64_t from, uint64_t to)
 	if (!v)
 		return NAN;
 	memcpy(v, samples + from, n * sizeof(*v));
-	qsort(v, n, sizeof(*v), cmp_u64);
+	replay_sort_ns(v, n);
 	double m = n % 2 ? (double)v[n / 2] : ((double)v[n / 2 - 1] + (double)v[n / 2]) / 2;
 	free(v);
 	return m;

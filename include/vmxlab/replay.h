@@ -207,6 +207,8 @@ struct platform *replay_iter_platform(struct replay_iter *it, uint32_t dom);
 int replay_iter_close(struct replay_iter *it, char *err, size_t errlen);
 
 const char *fidelity_name(enum fidelity f);
+/* Handler times (ns) in ascending order. */
+void replay_sort_ns(uint64_t *v, size_t n);
 const char *replay_outcome_name(enum replay_outcome o);
 /* Xen's name of hypercall n (xen/include/public/xen.h), or NULL. */
 const char *xen_hypercall_name(uint32_t n);
