@@ -73,7 +73,14 @@ static void drive_line(struct domctx *d, const struct trc_record *r)
  * record (the answer, event, idle step or sync), NULL when the group was
  * only lines.  A DM_ANSWER or IDLE is not applied: the caller wants it.
  */
-static unsigned play_group(struct domctx *d, const struct trc_record *rec, uint8_t *used,
+/* A time a device-model record names is at most an hour past the exit's: a
+ * corrupt one must not run the devices' timers for ages (engine_priv.h). */
+static bool in_reach(const struct engine *e, vtime_t t)
+{
+	return t <= e->now + REPLAY_MAX_JUMP_NS;
+}
+
+static unsigned play_group(const struct engine *e, struct domctx *d, const struct trc_record *rec, uint8_t *used,
 			   unsigned n, unsigned i, const struct trc_record **closing)
 {
 	unsigned j = i;
@@ -85,7 +92,7 @@ static unsigned play_group(struct domctx *d, const struct trc_record *rec, uint8
 	/* A timer of vmxlab-dm fired at its time, after the devices here were
 	 * brought there; an answer to a line came at once (the line's device is
 	 * running now: no time passes). */
-	if (c && c->event == TRC_VMXLAB_DM_EVENT && c->n >= 4 && c->d[3] == DM_OP_TIMER)
+	if (c && c->event == TRC_VMXLAB_DM_EVENT && c->n >= 4 && c->d[3] == DM_OP_TIMER && in_reach(e, u64(c->d)))
 		platform_run_until(d->plat, u64(c->d));
 	for (unsigned k = i; k < j; k++)
 		if (!used || !used[k]) {
@@ -105,7 +112,7 @@ static unsigned play_group(struct domctx *d, const struct trc_record *rec, uint8
 		break;
 	case TRC_VMXLAB_SHMEM_AT: {
 		vtime_t t = c->n >= 2 ? u64(c->d) : 0;
-		if (t)
+		if (t && in_reach(e, t))
 			platform_run_until(d->plat, t - 1);
 		while (j + 1 < n && rec[j + 1].event == TRC_VMXLAB_SHMEM && (!used || !used[j + 1])) {
 			j++;
@@ -127,7 +134,7 @@ void dmplay_drain(struct engine *e, struct domctx *d)
 	const struct trc_record *c;
 
 	for (unsigned i = 0; i < e->nasync;) {
-		i = play_group(d, e->async, NULL, e->nasync, i, &c);
+		i = play_group(e, d, e->async, NULL, e->nasync, i, &c);
 		if (c && c->event == TRC_VMXLAB_DM_ANSWER && c->n >= 5)
 			d->dm_pic_pending = (int32_t)c->d[4];
 	}
@@ -145,7 +152,7 @@ static int next_group(struct engine *e, const struct trc_record **c)
 			x->cursor++;
 			continue;
 		}
-		x->cursor = play_group(e->cur->d, x->rec, x->used, x->n, i, c);
+		x->cursor = play_group(e, e->cur->d, x->rec, x->used, x->n, i, c);
 		if (*c)
 			return 1;
 	}
@@ -188,6 +195,8 @@ vtime_t dmplay_idle(struct engine *e)
 		vtime_t t = u64(c->d);
 		if (t == NO_TIME)
 			return NO_TIME;
+		if (!in_reach(e, t))
+			break;
 		if (t > e->now)
 			e->now = t;
 		platform_run_until(e->cur->d->plat, e->now);
@@ -215,7 +224,7 @@ void dmplay_irq_out(struct engine *e, unsigned line, bool level)
 		while (first > x->cursor && !x->used[first - 1] && x->rec[first - 1].event == TRC_VMXLAB_DM_IRQ)
 			first--;
 		const struct trc_record *c;
-		play_group(e->cur->d, x->rec, x->used, i + 1, first, &c);
+		play_group(e, e->cur->d, x->rec, x->used, i + 1, first, &c);
 		return;
 	}
 	e->res->dm_divergent++;

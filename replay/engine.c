@@ -671,6 +671,20 @@ static bool prepare_exit(struct engine *e, struct exitbuf *x, struct pending *p)
 			return false;
 		}
 	}
+	if (e->now > e->last_now + REPLAY_MAX_JUMP_NS || (exact && e->now < e->last_now)) {
+		/* A vmxlab trace's time only moves forward, and no capture's by an
+		 * hour between two exits: a corrupt time is not replayed. */
+		why = e->now < e->last_now ? "its virtual time goes back (a corrupt trace?)"
+					   : "its virtual time jumps by more than an hour (a corrupt trace?)";
+		if (rr && first) {
+			rr->fid[FID_SKIPPED]++;
+			if (!rr->skip_why[0])
+				snprintf(rr->skip_why, sizeof(rr->skip_why), "%s", why);
+		}
+		p->skipped = why;
+		return false;
+	}
+	e->last_now = e->now;
 	e->exact_now = exact && e->format >= 2;
 	if (e->exact_now) {
 		/* What the device model did since the last exit, then this exit's
@@ -894,6 +908,7 @@ static int pass_begin(struct engine *e, char *err, size_t errlen)
 	e->held = false;
 	e->flush = 0;
 	e->core.digest = VM_DIGEST_SEED;
+	e->last_now = 0;
 	e->have_end = false;
 	e->have_run_digest = false;
 	e->nrdevs = 0;
@@ -989,7 +1004,7 @@ static int pass_end(struct engine *e, char *err, size_t errlen)
 	if (e->doms && e->format >= 2)
 		dmplay_drain(e, e->doms);
 	for (struct vctx *c = e->vcpus; c; c = c->next) {
-		if (e->have_end)
+		if (e->have_end && e->end_ns <= e->last_now + REPLAY_MAX_JUMP_NS)
 			platform_run_until(c->d->plat, e->end_ns);
 	}
 	for (struct domctx *d = e->doms; d; d = d->next)

@@ -16,6 +16,9 @@
  * a Xen exit a handful): past this the exit is skipped as corrupt. */
 #define MAX_EXIT_RECORDS (1u << 20)
 #define DEFAULT_TSC_KHZ 2400000u
+/* The most virtual time one step of a replay may move the devices on: an
+ * hour.  A corrupt time would otherwise run a 60 Hz device timer for ages. */
+#define REPLAY_MAX_JUMP_NS (3600ull * 1000000000ull)
 
 /* One exit being collected on a physical CPU. */
 struct exitbuf {
@@ -101,6 +104,7 @@ struct engine {
 	/* the exit being handled */
 	struct vctx *cur;
 	vtime_t now;
+	vtime_t last_now;        /* the last exit's time (REPLAY_MAX_JUMP_NS) */
 	uint64_t tsc_now;        /* what host->tsc returns (Xen traces) */
 	bool exact_now;          /* a vmxlab trace: host->tsc follows now and the charge */
 	struct exitbuf *curx;    /* the exit being handled */
