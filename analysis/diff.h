@@ -1,9 +1,11 @@
 /*
  * diff.h - `vmxlab diff`: the handling times of two handler builds compared
- * per exit reason and sub-key, with medians, confidence intervals and the
- * Mann-Whitney U test (analysis/diff.c, statistics in analysis/stats.c;
- * the sides in diff_side.c, read by diff_load.c and diff_xentrace.c; the
- * output in diff_report.c and diff_svg.c).
+ * per exit reason and sub-key: medians with confidence intervals, and tests
+ * of the median, the mean, p95, p99, the upper tail and the whole
+ * distribution, Holm-corrected (analysis/diff.c and diff_dist.c,
+ * statistics in analysis/stats.c; the sides in diff_side.c, read by
+ * diff_load.c and diff_xentrace.c; the output in diff_report.c and
+ * diff_svg.c).
  * The inputs are result files of `vmxlab replay --json` or `vmxlab run
  * --json`, or replays made in the same process (cli/cmd_diff.c, one-shot).
  * What the numbers mean and assume: docs/diff.md.
@@ -20,8 +22,9 @@
 #include "stats.h"
 
 #define DIFF_KEY_LEN 40
-/* Fewer values than this per side: no 95% interval for a median, and the
- * line does not count for --fail-over. */
+/* Fewer values than this per side: no 95% interval for a median, the line
+ * does not count for --fail-over, and with exits as the unit it is not
+ * tested. */
 #define DIFF_MIN_SAMPLES 6
 
 /* The exits of one reason, or of one of its sub-keys, on one side. */
@@ -33,6 +36,11 @@ struct diff_group {
 	size_t nsamples;
 	double *runs;                /* one value per replay, in replay order; NAN: none */
 	size_t nruns;
+	/* Per replay, parallel to runs (nrun_stats entries; NULL when the
+	 * exits of each replay cannot be told apart): the mean, and the
+	 * Harrell-Davis p95 and p99 (NAN with too few exits in the replay). */
+	double *run_mean, *run_p95, *run_p99;
+	size_t nrun_stats;
 	double p50, mean;            /* run results only: the run's native p50 and mean ns */
 	double total;                /* run results only: native ns summed over the run's exits */
 };
@@ -67,6 +75,10 @@ int diff_load_trace(const char *path, double cpu_hz, struct diff_side *s, char *
 bool diff_is_json(const char *path);
 /* One-shot: add the exits of one replay (repeat 1) to a side. */
 int diff_side_add_replay(struct diff_side *s, const struct replay_result *r);
+/* Append one replay's mean, p95 and p99 (v: its n values, sorted) to the
+ * group's per-replay statistics; n = 0 appends NANs.  0, or -1 when out of
+ * memory. */
+int diff_group_add_run_stats(struct diff_group *g, const double *v, size_t n);
 /* Sort the pooled samples (diff_load does it itself). */
 void diff_side_finish(struct diff_side *s);
 void diff_side_free(struct diff_side *s);
@@ -84,7 +96,8 @@ struct diff_opts {
 	double alpha;                /* significance level, default 0.05 */
 	bool fail_over_set;
 	double fail_over;            /* percent */
-	unsigned boot;               /* bootstrap replicates for the total (exits as the unit); 0: 10000 */
+	unsigned boot;               /* bootstrap replicates (exits as the unit: the total and the quantile
+				      * tests); 0: DIFF_BOOT */
 	uint64_t seed;               /* 0: a fixed seed (the output is reproducible) */
 	bool force;                  /* the inputs differ and the user knows */
 	bool paired;                 /* one-shot: replay k of each side was made in round k, side by side;
@@ -98,6 +111,44 @@ enum diff_unit {
 	DIFF_UNIT_NONE,              /* run results: no samples, no test */
 };
 
+/* What a line tests, in the order the output names them. */
+enum diff_aspect {
+	DIFF_A_MEDIAN,
+	DIFF_A_MEAN,
+	DIFF_A_P95,
+	DIFF_A_P99,
+	DIFF_A_TAIL,                 /* the slowest 5% (exits as the unit) */
+	DIFF_A_DIST,                 /* the whole distribution (exits as the unit) */
+	DIFF_NASPECTS
+};
+const char *diff_aspect_name(enum diff_aspect a);
+
+/* Exits as the unit: the smallest number of exits a side for each test
+ * (docs/diff.md, "Validated", says where these come from). */
+#define DIFF_MIN_MEDIAN_N 20         /* Harrell-Davis median, bootstrap */
+#define DIFF_MIN_TAIL_VALUES 10      /* p95 and p99: at least this many exits above them a side */
+#define DIFF_MIN_TAIL_N 200          /* the tail scan: the top 5% of 2 x 200 exits holds 20 */
+#define DIFF_BOOT 2000               /* bootstrap replicates (Wilcox et al. 2014 use 2000) */
+#define DIFF_PERMS 2000              /* permutations of the tail scan and of Anderson-Darling */
+#define DIFF_TAIL_FRAC 0.05
+
+/* One test of a line. */
+struct diff_test {
+	bool tested;
+	double old_v, new_v;         /* the estimate a side, ns (median, mean, p95, p99); tail: the share of
+				      * the side's exits in the band; NAN for dist */
+	double change;               /* new / old - 1 (paired: the Hodges-Lehmann estimate of the per-round
+				      * ratio); tail: the share of exits that moved, |new_v - old_v|; dist:
+				      * the Kolmogorov-Smirnov distance D */
+	double lo, hi;               /* 95% interval of the change; NAN: none */
+	double p;                    /* two-sided p of the test */
+	double p_holm;               /* Holm-adjusted over the line's tests */
+	double p_fw;                 /* Holm-adjusted over every test of every line */
+	bool exact;                  /* p exact or by permutation, not asymptotic or bootstrap */
+	bool significant;            /* p_holm < alpha */
+	double q_lo, q_hi;           /* tail: the band of pooled quantile levels that moved most */
+};
+
 struct diff_row {
 	uint32_t reason;
 	char key[DIFF_KEY_LEN];
@@ -106,20 +157,26 @@ struct diff_row {
 	size_t n_old, n_new;         /* values in the unit */
 	double old_med, new_med;     /* NAN: none */
 	struct stats_ci old_ci, new_ci;
-	double change;               /* new / old - 1 (paired: the Hodges-Lehmann estimate of the per-round
-				      * ratio); NAN: not computable */
-	bool tested;
-	double p;                    /* two-sided: Mann-Whitney U, or Wilcoxon signed-rank when paired */
-	bool exact;
-	bool significant;            /* tested and p < alpha */
+	struct diff_test t[DIFF_NASPECTS];
+	int shown;                   /* the aspect the change column shows (diff_row_verdict says which);
+				      * -1: none flagged */
+	double change;               /* that aspect's change (none flagged: the median's); NAN: not computable */
+	bool tested;                 /* any test */
+	double p;                    /* the smallest Holm-adjusted p of the line's tests */
+	bool exact;                  /* of the shown (else the median's) test */
+	bool significant;            /* any test with p_holm < alpha */
+	bool significant_fw;         /* any test with p_fw < alpha */
 	bool enough;                 /* n >= DIFF_MIN_SAMPLES on both sides */
 	double old_mean, new_mean;   /* run results */
 };
 
 struct diff_total {
 	bool valid;
-	double old_ns, new_ns;       /* handling time of the trace: sum over reasons of exits x median
-				      * (replays unit: the median of the per-replay sums) */
+	double old_ns, new_ns;       /* handling time of the trace: the sum over every exit of its ns, as
+				      * sum over reasons of exits x mean (replays unit: the median of the
+				      * per-replay sums) */
+	double old_lo, old_hi, new_lo, new_hi; /* each side's 95% interval; NAN: none */
+	bool side_ci_ok;             /* false: too few replays for 95% (the range) */
 	double change, lo, hi;       /* new / old - 1 and its 95% interval */
 	bool moses;                  /* replays unit: the interval is Moses' (stats_shift_ci) on the logs of the
 				      * per-replay totals; else a bootstrap of boot resamples */
@@ -129,7 +186,7 @@ struct diff_total {
 	double ci_level;
 	bool has_p;
 	double p;                    /* replays unit: Mann-Whitney U on the per-replay totals (paired: signed-rank
-				      * on the per-round ratios) */
+				      * on the per-round ratios); exits unit: the bootstrap's */
 	bool exact;
 	bool significant, enough;
 	size_t n_old, n_new;
@@ -145,6 +202,7 @@ struct diff_result {
 	char **notes;                /* warnings and remarks, printed under the table */
 	size_t nnotes;
 	double alpha;
+	size_t ntests;               /* tests over every line (the family of p_fw) */
 };
 
 /* 0, or -1 when out of memory. */
@@ -164,9 +222,9 @@ void diff_write_csv(FILE *out, const struct diff_result *r);
  * total, as an SVG picture (analysis/diff_svg.c).  0, or -1 on a write
  * error. */
 int diff_write_svg(FILE *out, const struct diff_side *old, const struct diff_side *new_, const struct diff_result *r);
-/* --fail-over: 1 (with the lines that fail printed to out) when the total or
- * a reason with enough values regresses significantly by more than
- * o->fail_over percent, else 0. */
+/* --fail-over: 1 (with the lines that fail printed to out) when the total,
+ * or a flagged aspect (median, mean, p95, p99) of a reason with enough
+ * values, is slower by more than o->fail_over percent, else 0. */
 int diff_fail_over(FILE *out, const struct diff_result *r, const struct diff_opts *o);
 
 #endif

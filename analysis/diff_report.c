@@ -38,10 +38,63 @@ static void fmt_time(char *buf, size_t len, double ns)
 
 static void fmt_p(char *buf, size_t len, double p)
 {
-	if (p < 0.0001)
+	if (p < 1e-16)
+		snprintf(buf, len, "<1e-16");
+	else if (p < 0.0001)
 		snprintf(buf, len, "%.1e", p);
 	else
 		snprintf(buf, len, "%.4f", p);
+}
+
+/* A change in percent that never reads "+0.0%": one decimal from 0.05% on,
+ * two significant digits below, "<0.01%" below that. */
+static void fmt_pct(char *buf, size_t len, double change)
+{
+	double pct = 100 * change;
+	if (isnan(pct))
+		snprintf(buf, len, "-");
+	else if (fabs(pct) >= 0.05)
+		snprintf(buf, len, "%+.1f%%", pct);
+	else if (fabs(pct) >= 0.01)
+		snprintf(buf, len, "%+.2g%%", pct);
+	else
+		snprintf(buf, len, "<0.01%%");
+}
+
+/* The change column of a line: "~", or the aspect shown and its size. */
+static void fmt_change(char *buf, size_t len, const struct diff_row *w)
+{
+	char pct[32];
+	if (!w->tested || !w->significant || w->shown < 0) {
+		snprintf(buf, len, "~");
+		return;
+	}
+	const struct diff_test *t = &w->t[w->shown];
+	if (w->shown == DIFF_A_TAIL || w->shown == DIFF_A_DIST) {
+		/* A share of the exits, not a change of time: "moved". */
+		double pct = 100 * t->change;
+		snprintf(buf, len, pct >= 0.95 ? "%s %.0f%% moved" : pct >= 0.0095 ? "%s %.2g%% moved" : "%s <0.01%% moved",
+			 diff_aspect_name(w->shown), pct);
+		return;
+	}
+	fmt_pct(pct, sizeof(pct), t->change);
+	snprintf(buf, len, "%s %s", diff_aspect_name(w->shown), pct);
+}
+
+/* The flagged aspects, "median,p99", or "-". */
+static void fmt_flagged(char *buf, size_t len, const struct diff_row *w)
+{
+	size_t used = 0;
+	buf[0] = '\0';
+	for (int a = 0; a < DIFF_NASPECTS; a++) {
+		if (!w->t[a].significant)
+			continue;
+		int m = snprintf(buf + used, len - used, "%s%s", used ? "," : "", diff_aspect_name(a));
+		if (m > 0 && used + (size_t)m < len)
+			used += (size_t)m;
+	}
+	if (!used)
+		snprintf(buf, len, "-");
 }
 
 static void fmt_median_ci(char *buf, size_t len, double med, const struct stats_ci *ci, size_t n)
@@ -100,7 +153,7 @@ static void print_run_table(FILE *out, const struct diff_result *r)
 
 void diff_print(FILE *out, const struct diff_side *a, const struct diff_side *b, const struct diff_result *r)
 {
-	char c1[128], c2[128], ch[32], p[32], n[48], ex[48];
+	char c1[128], c2[128], ch[48], p[32], n[48], ex[48];
 
 	fprintf(out, "vmxlab diff\n");
 	describe_side(out, "old", a);
@@ -119,20 +172,30 @@ void diff_print(FILE *out, const struct diff_side *a, const struct diff_side *b,
 		fprintf(out, "  unit: one replay - a value is the replay's median handler ns for the line; n = replays a side\n");
 	else
 		fprintf(out, "  unit: one exit - a value is one exit's handler ns; n = exits a side (all replays pooled)\n");
-	fprintf(out, "  medians with distribution-free 95%% intervals (order statistics); ");
+	fprintf(out, "  old ns, new ns: medians with distribution-free 95%% intervals (order statistics)\n");
 	if (r->paired)
-		fprintf(out, "paired by round: change = the Hodges-Lehmann estimate of the rounds' new/old, p: Wilcoxon "
-			     "signed-rank on log(new/old), two-sided, exact for n <= %d; ~: p >= %g\n",
-			STATS_WSR_EXACT_MAX, r->alpha);
+		fprintf(out, "  tests, paired by round: each replay's median, mean, p95 and p99 (Harrell-Davis) as new/old per round, "
+			     "Wilcoxon signed-rank on log(new/old), two-sided, exact for n <= %d; their change: the Hodges-Lehmann "
+			     "estimate of the rounds' new/old\n",
+			STATS_WSR_EXACT_MAX);
+	else if (r->unit == DIFF_UNIT_REPLAYS)
+		fprintf(out, "  tests: each replay's median, and its mean (reasons), Mann-Whitney U, two-sided, exact for n_old + "
+			     "n_new <= %d, else normal approximation with tie correction\n",
+			STATS_MWU_EXACT_MAX);
 	else
-		fprintf(out, "p: Mann-Whitney U, two-sided, exact for n_old + n_new <= %d, else normal approximation with "
-			     "tie correction; ~: p >= %g\n",
-			STATS_MWU_EXACT_MAX, r->alpha);
-	fprintf(out, "\n%-26s %9s  %-30s %-30s %8s %8s %7s\n", "reason / sub-key", "exits", "old ns  [95% interval]",
-		"new ns  [95% interval]", "change", "p", "n");
+		fprintf(out, "  tests: median, p95, p99 (Harrell-Davis, percentile bootstrap; with %d, %d, %d exits a side), mean "
+			     "(Welch), tail (the slowest 5%%, permutation scan; %d exits), dist (Anderson-Darling; %d exits)\n",
+			DIFF_MIN_MEDIAN_N, (int)(DIFF_MIN_TAIL_VALUES / 0.05), (int)(DIFF_MIN_TAIL_VALUES / 0.01 + 0.5),
+			DIFF_MIN_TAIL_N, DIFF_MIN_SAMPLES);
+	fprintf(out, "  p: the line's smallest, Holm-adjusted over its tests; change: the flagged median, mean, p95 or p99 "
+		     "that moved (the median first, unless something moved 4 times more), else the share of exits that "
+		     "moved in the tail's band or, dist, past some point; flagged: every test with p_holm < %g; ~: none\n",
+		r->alpha);
+	fprintf(out, "\n%-26s %9s  %-30s %-30s %15s %8s %9s  %s\n", "reason / sub-key", "exits", "old ns  [95% interval]",
+		"new ns  [95% interval]", "change", "p", "n", "flagged");
 	for (size_t i = 0; i < r->nrows; i++) {
 		const struct diff_row *w = &r->rows[i];
-		char label[64];
+		char label[64], fl[64];
 		if (w->key[0])
 			snprintf(label, sizeof(label), "  %s", w->key);
 		else
@@ -145,54 +208,65 @@ void diff_print(FILE *out, const struct diff_side *a, const struct diff_side *b,
 		fmt_median_ci(c2, sizeof(c2), w->new_med, &w->new_ci, w->in_new ? w->n_new : 0);
 		if (!w->in_old || !w->in_new)
 			snprintf(ch, sizeof(ch), "%s", w->in_old ? "gone" : "new");
-		else if (!w->tested || !w->significant || isnan(w->change))
-			snprintf(ch, sizeof(ch), "~");
 		else
-			snprintf(ch, sizeof(ch), "%+.1f%%", 100 * w->change);
+			fmt_change(ch, sizeof(ch), w);
 		if (w->tested)
 			fmt_p(p, sizeof(p), w->p);
 		else
 			snprintf(p, sizeof(p), "-");
 		snprintf(n, sizeof(n), "%zu+%zu", w->n_old, w->n_new);
-		fprintf(out, "%-26s %9s  %-30s %-30s %8s %8s %7s\n", label, ex, c1, c2, ch, p, n);
+		fmt_flagged(fl, sizeof(fl), w);
+		fprintf(out, "%-26s %9s  %-30s %-30s %15s %8s %9s  %s\n", label, ex, c1, c2, ch, p, n, fl);
 	}
 	const struct diff_total *t = &r->total;
 	if (t->valid) {
-		char o[32], nw[32], lo[32] = "-", hi[32] = "-";
+		char o[32], nw[32], lo[32] = "-", hi[32] = "-", ol[32], oh[32], nl[32], nh[32];
 		fmt_time(o, sizeof(o), t->old_ns);
 		fmt_time(nw, sizeof(nw), t->new_ns);
+		fmt_time(ol, sizeof(ol), t->old_lo);
+		fmt_time(oh, sizeof(oh), t->old_hi);
+		fmt_time(nl, sizeof(nl), t->new_lo);
+		fmt_time(nh, sizeof(nh), t->new_hi);
 		if (!isnan(t->lo)) {
-			snprintf(lo, sizeof(lo), "%+.1f%%", 100 * t->lo);
-			snprintf(hi, sizeof(hi), "%+.1f%%", 100 * t->hi);
+			fmt_pct(lo, sizeof(lo), t->lo);
+			fmt_pct(hi, sizeof(hi), t->hi);
 		}
 		if (t->significant && !isnan(t->change))
-			snprintf(ch, sizeof(ch), "%+.1f%%", 100 * t->change);
+			fmt_pct(ch, sizeof(ch), t->change);
 		else
 			snprintf(ch, sizeof(ch), "~");
-		fprintf(out, "\ntotal handling time of the trace (sum of exits x median)\n");
+		char open = t->side_ci_ok ? '[' : '(', close = t->side_ci_ok ? ']' : ')';
+		fprintf(out, "\ntotal handling time (every exit's ns, summed)\n");
+		fprintf(out, "  old %s %c%s .. %s%c, new %s %c%s .. %s%c\n", o, open, ol, oh, close, nw, open, nl, nh, close);
 		if (t->ci_ok)
-			fprintf(out, "  old %s, new %s: change %s, 95%% interval [%s .. %s]", o, nw, ch, lo, hi);
+			fprintf(out, "  change %s, 95%% interval [%s .. %s]", ch, lo, hi);
 		else
-			fprintf(out, "  old %s, new %s: change %s, interval (%s .. %s) (%.1f%%: too few replays for 95%%)", o, nw,
-				ch, lo, hi, 100 * t->ci_level);
-		if (!isnan(t->change) && !t->significant)
-			fprintf(out, " (estimate %+.1f%%)", 100 * t->change);
+			fprintf(out, "  change %s, interval (%s .. %s) (%.1f%%: too few replays for 95%%)", ch, lo, hi,
+				100 * t->ci_level);
+		if (!isnan(t->change) && !t->significant) {
+			fmt_pct(lo, sizeof(lo), t->change);
+			fprintf(out, " (estimate %s)", lo);
+		}
 		if (t->has_p) {
 			fmt_p(p, sizeof(p), t->p);
-			fprintf(out, ", p %s (%s), n %zu+%zu", p, t->exact ? "exact" : "normal approximation", t->n_old, t->n_new);
+			fprintf(out, ", p %s (%s), n %zu+%zu", p,
+				r->unit == DIFF_UNIT_EXITS ? "bootstrap" : t->exact ? "exact" : "normal approximation", t->n_old,
+				t->n_new);
 		}
 		fputc('\n', out);
 		if (r->paired)
-			fprintf(out, "  per round: sum over reasons of old exits x the replay's median, one total a side; change: "
-				     "the Hodges-Lehmann estimate of the rounds' new/old; p: Wilcoxon signed-rank on their "
-				     "logarithms; the interval: the one that goes with that test (Walsh averages)\n");
+			fprintf(out, "  per round: each side's sum over reasons of exits x the replay's mean; change: the "
+				     "Hodges-Lehmann estimate of the rounds' new/old; p: Wilcoxon signed-rank on their logarithms; "
+				     "its interval: the one that goes with that test (Walsh averages); each side's: of the median "
+				     "of its totals (order statistics)\n");
 		else if (r->unit == DIFF_UNIT_REPLAYS)
-			fprintf(out, "  per replay: sum over reasons of old exits x the replay's median; p: Mann-Whitney U on those "
-				     "totals; the interval: the one that goes with that test (Moses), on their logarithms\n");
+			fprintf(out, "  per replay: each side's sum over reasons of exits x the replay's mean; p: Mann-Whitney U on "
+				     "those totals; the change's interval: the one that goes with that test (Moses), on their "
+				     "logarithms; each side's: of the median of its totals (order statistics)\n");
 		else
-			fprintf(out, "  the interval: %u bootstrap resamples of each reason's exits (medians drawn exactly, by "
-				     "order statistics), percentile method; ~ when it contains 0\n",
-				t->boot);
+			fprintf(out, "  the intervals: %u bootstrap resamples of each reason's exits, percentile method; ~ when p >= "
+				     "%g\n",
+				t->boot, r->alpha);
 	}
 notes:
 	if (r->nnotes)
@@ -237,9 +311,14 @@ void diff_write_json(FILE *f, const struct diff_side *a, const struct diff_side 
 	json_side(f, a);
 	fprintf(f, ",\n  \"new\": ");
 	json_side(f, b);
-	fprintf(f, ",\n  \"unit\": \"%s\",\n  \"alpha\": %g,\n  \"test\": \"%s\",\n  \"lines\": [",
+	fprintf(f, ",\n  \"unit\": \"%s\",\n  \"alpha\": %g,\n  \"test\": \"%s\",\n  \"correction\": \"Holm over the "
+		   "tests of each line (p, significant); Holm over every test of every line (p_familywise)\",\n  \"lines\": [",
 		unit_name(r->unit), r->alpha,
-		r->paired ? "Wilcoxon signed-rank on the per-round log(new/old), two-sided" : "Mann-Whitney U, two-sided");
+		r->paired ? "Wilcoxon signed-rank on the per-round log(new/old) of each replay's median, mean, p95, p99, two-sided"
+		: r->unit == DIFF_UNIT_REPLAYS
+			? "Mann-Whitney U on each replay's median, mean, p95, p99, two-sided"
+			: "median, p95, p99: Harrell-Davis, percentile bootstrap; mean: Welch; tail: permutation scan of the "
+			  "slowest 5%; dist: Anderson-Darling; two-sided");
 	for (size_t i = 0; i < r->nrows; i++) {
 		const struct diff_row *w = &r->rows[i];
 		fprintf(f, "%s\n    {\"reason\": %u, \"name\": ", i ? "," : "", w->reason);
@@ -273,8 +352,54 @@ void diff_write_json(FILE *f, const struct diff_side *a, const struct diff_side 
 		jnum(f, w->change);
 		fprintf(f, ", \"p\": ");
 		jnum(f, w->tested ? w->p : NAN);
-		fprintf(f, ", \"exact\": %s, \"significant\": %s, \"enough\": %s}", w->tested && w->exact ? "true" : "false",
+		fprintf(f, ", \"exact\": %s, \"significant\": %s, \"enough\": %s", w->tested && w->exact ? "true" : "false",
 			w->significant ? "true" : "false", w->enough ? "true" : "false");
+		fprintf(f, ", \"aspect\": ");
+		if (w->shown >= 0)
+			json_write_string(f, diff_aspect_name(w->shown));
+		else
+			fprintf(f, "null");
+		fprintf(f, ", \"flagged\": [");
+		bool first = true;
+		for (int a = 0; a < DIFF_NASPECTS; a++)
+			if (w->t[a].significant) {
+				fprintf(f, "%s\"%s\"", first ? "" : ", ", diff_aspect_name(a));
+				first = false;
+			}
+		fprintf(f, "], \"significant_familywise\": %s, \"tests\": {", w->significant_fw ? "true" : "false");
+		first = true;
+		for (int a = 0; a < DIFF_NASPECTS; a++) {
+			const struct diff_test *t = &w->t[a];
+			if (!t->tested)
+				continue;
+			fprintf(f, "%s\"%s\": {\"old\": ", first ? "" : ", ", diff_aspect_name(a));
+			first = false;
+			jnum(f, t->old_v);
+			fprintf(f, ", \"new\": ");
+			jnum(f, t->new_v);
+			fprintf(f, ", \"%s\": ", a == DIFF_A_DIST ? "ks_d" : a == DIFF_A_TAIL ? "moved" : "change");
+			jnum(f, t->change);
+			fprintf(f, ", \"ci95\": [");
+			jnum(f, t->lo);
+			fprintf(f, ", ");
+			jnum(f, t->hi);
+			fprintf(f, "], \"p\": ");
+			jnum(f, t->p);
+			fprintf(f, ", \"p_holm\": ");
+			jnum(f, t->p_holm);
+			fprintf(f, ", \"p_familywise\": ");
+			jnum(f, t->p_fw);
+			if (a == DIFF_A_TAIL) {
+				fprintf(f, ", \"band\": [");
+				jnum(f, t->q_lo);
+				fprintf(f, ", ");
+				jnum(f, t->q_hi);
+				fprintf(f, "]");
+			}
+			fprintf(f, ", \"exact\": %s, \"significant\": %s}", t->exact ? "true" : "false",
+				t->significant ? "true" : "false");
+		}
+		fprintf(f, "}}");
 	}
 	const struct diff_total *t = &r->total;
 	fprintf(f, "],\n  \"total\": {\"old_ns\": ");
@@ -287,11 +412,20 @@ void diff_write_json(FILE *f, const struct diff_side *a, const struct diff_side 
 	jnum(f, t->valid ? t->lo : NAN);
 	fprintf(f, ", ");
 	jnum(f, t->valid ? t->hi : NAN);
+	fprintf(f, "], \"old_ci95\": [");
+	jnum(f, t->valid ? t->old_lo : NAN);
+	fprintf(f, ", ");
+	jnum(f, t->valid ? t->old_hi : NAN);
+	fprintf(f, "], \"new_ci95\": [");
+	jnum(f, t->valid ? t->new_lo : NAN);
+	fprintf(f, ", ");
+	jnum(f, t->valid ? t->new_hi : NAN);
 	fprintf(f, "], \"p\": ");
 	jnum(f, t->has_p ? t->p : NAN);
 	fprintf(f, ", \"ci_level\": ");
 	jnum(f, t->valid ? t->ci_level : NAN);
-	fprintf(f, ", \"interval\": \"%s\", \"significant\": %s},\n  \"notes\": [", t->walsh ? "walsh" : t->moses ? "moses" : "bootstrap",
+	fprintf(f, ", \"interval\": \"%s\", \"significant\": %s},\n  \"notes\": [",
+		r->unit == DIFF_UNIT_NONE ? "none" : t->walsh ? "walsh" : t->moses ? "moses" : "bootstrap",
 		t->significant ? "true" : "false");
 	for (size_t i = 0; i < r->nnotes; i++) {
 		fprintf(f, "%s", i ? ", " : "");
@@ -312,7 +446,7 @@ static void cnum(FILE *f, double v)
 void diff_write_csv(FILE *f, const struct diff_result *r)
 {
 	fprintf(f, "reason,name,key,exits_old,exits_new,n_old,n_new,old_median_ns,old_lo,old_hi,new_median_ns,new_lo,"
-		   "new_hi,change_pct,change_lo_pct,change_hi_pct,p,significant\n");
+		   "new_hi,change_pct,change_lo_pct,change_hi_pct,p,significant,aspect,flagged\n");
 	for (size_t i = 0; i < r->nrows; i++) {
 		const struct diff_row *w = &r->rows[i];
 		bool ci = r->unit != DIFF_UNIT_NONE;
@@ -325,25 +459,32 @@ void diff_write_csv(FILE *f, const struct diff_result *r)
 				     ci && w->n_new ? w->new_ci.lo : NAN,
 				     ci && w->n_new ? w->new_ci.hi : NAN,
 				     100 * w->change,
-				     NAN,
-				     NAN,
+				     w->shown >= 0 ? 100 * w->t[w->shown].lo : NAN,
+				     w->shown >= 0 ? 100 * w->t[w->shown].hi : NAN,
 				     w->tested ? w->p : NAN };
 		for (size_t k = 0; k < sizeof(v) / sizeof(v[0]); k++) {
 			cnum(f, v[k]);
 			fputc(',', f);
 		}
-		fprintf(f, "%d\n", w->significant);
+		char fl[64];
+		fmt_flagged(fl, sizeof(fl), w);
+		for (char *c = fl; *c; c++)
+			if (*c == ',')
+				*c = ' ';
+		fprintf(f, "%d,%s,%s\n", w->significant, w->shown >= 0 ? diff_aspect_name(w->shown) : "",
+			w->significant ? fl : "");
 	}
 	const struct diff_total *t = &r->total;
 	if (!t->valid)
 		return;
-	/* The total: its old and new time in the median columns. */
+	/* The total: its old and new time and their intervals in the median
+	 * columns. */
 	fprintf(f, ",total,,,,%zu,%zu,", t->n_old, t->n_new);
-	const double v[] = { t->old_ns, NAN, NAN, t->new_ns, NAN, NAN, 100 * t->change, 100 * t->lo, 100 * t->hi,
-			     t->has_p ? t->p : NAN };
+	const double v[] = { t->old_ns, t->old_lo, t->old_hi, t->new_ns, t->new_lo, t->new_hi, 100 * t->change,
+			     100 * t->lo, 100 * t->hi, t->has_p ? t->p : NAN };
 	for (size_t k = 0; k < sizeof(v) / sizeof(v[0]); k++) {
 		cnum(f, v[k]);
 		fputc(',', f);
 	}
-	fprintf(f, "%d\n", t->significant);
+	fprintf(f, "%d,,\n", t->significant);
 }

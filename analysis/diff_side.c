@@ -106,6 +106,9 @@ void diff_side_free(struct diff_side *s)
 	for (size_t i = 0; i < s->ng; i++) {
 		free(s->g[i].samples);
 		free(s->g[i].runs);
+		free(s->g[i].run_mean);
+		free(s->g[i].run_p95);
+		free(s->g[i].run_p99);
 	}
 	free(s->g);
 	memset(s, 0, sizeof(*s));
@@ -123,6 +126,40 @@ int diff_append(double **v, size_t *n, const double *add, size_t nadd)
 	return 0;
 }
 
+/* The Harrell-Davis q-quantile of one replay's n sorted values; NAN with
+ * fewer than DIFF_MIN_TAIL_VALUES above it (the rule of the exits unit). */
+static double run_quantile(const double *v, size_t n, double q)
+{
+	struct stats_hd h;
+	if ((double)n * (1 - q) < DIFF_MIN_TAIL_VALUES || stats_hd_init(&h, n, q))
+		return NAN;
+	double e = stats_hd_estimate(&h, v);
+	stats_hd_free(&h);
+	return e;
+}
+
+int diff_group_add_run_stats(struct diff_group *g, const double *v, size_t n)
+{
+	double mean = NAN;
+	if (n) {
+		mean = 0;
+		for (size_t i = 0; i < n; i++)
+			mean += v[i];
+		mean /= (double)n;
+	}
+	double add[3] = { mean, n ? run_quantile(v, n, 0.95) : NAN, n ? run_quantile(v, n, 0.99) : NAN };
+	double **arr[3] = { &g->run_mean, &g->run_p95, &g->run_p99 };
+	for (int k = 0; k < 3; k++) {
+		double *a = realloc(*arr[k], (g->nrun_stats + 1) * sizeof(double));
+		if (!a)
+			return -1;
+		a[g->nrun_stats] = add[k];
+		*arr[k] = a;
+	}
+	g->nrun_stats++;
+	return 0;
+}
+
 static int add_u64_samples(struct diff_group *g, const uint64_t *samples, uint64_t n)
 {
 	double *d = malloc((n ? n : 1) * sizeof(double));
@@ -135,6 +172,8 @@ static int add_u64_samples(struct diff_group *g, const uint64_t *samples, uint64
 	double med = stats_median(d, n);
 	if (!rc)
 		rc = diff_append(&g->runs, &g->nruns, &med, 1);
+	if (!rc)
+		rc = diff_group_add_run_stats(g, d, n);
 	free(d);
 	return rc;
 }
@@ -149,7 +188,7 @@ static int add_replay_group(struct diff_side *s, uint32_t reason, const char *ke
 	/* A line first seen in a later replay gets NAN for the earlier ones. */
 	while (g->nruns < s->repeat) {
 		double nan = NAN;
-		if (diff_append(&g->runs, &g->nruns, &nan, 1))
+		if (diff_append(&g->runs, &g->nruns, &nan, 1) || diff_group_add_run_stats(g, NULL, 0))
 			return -1;
 	}
 	g->count = exits;

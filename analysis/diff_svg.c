@@ -11,13 +11,18 @@
  * A reason's interval is the ratio of the ends of the two medians'
  * intervals (new lo / old hi - 1 .. new hi / old lo - 1): wider than the
  * interval of the shift itself: it leaves out 0 only where the two medians'
- * intervals do not overlap.  The colour is the test's verdict (diff.c).
+ * intervals do not overlap.  The colour is the line's verdict (diff_dist.c):
+ * the direction of the aspect it shows - which need not be the median (a
+ * line whose median stayed while its mean or tail moved is coloured by
+ * those, and its label names the aspect) - orange when only the
+ * distribution as a whole was found to differ.
  * The total's interval is the one the table prints
  * (Moses' or the bootstrap, docs/diff.md).  Sub-keys are in the table and
  * the JSON, not here: one line per reason keeps the picture readable.
  */
 #include <math.h>
 #include <stdio.h>
+#include <string.h>
 
 #include <vmxlab/vmx.h>
 
@@ -26,7 +31,7 @@
 #define ROW_H     22
 #define LABEL_W   190
 #define PLOT_W    520
-#define RIGHT_W   150
+#define RIGHT_W   270
 #define TOP       46
 #define MAX_PCT   1000.0    /* the axis is cut here; longer bars end at its edge */
 
@@ -35,6 +40,8 @@ struct bar {
 	double mid, lo, hi;       /* percent; NAN: unknown */
 	const char *colour;
 	const char *verdict;
+	const char *aspect;       /* the flagged aspect the verdict is about, when not the median */
+	double aspect_pct;
 };
 
 static const char *reason_label(uint32_t r)
@@ -64,21 +71,27 @@ static void xml_text(FILE *f, const char *s)
 
 static struct bar row_bar(const struct diff_result *r, const struct diff_row *w)
 {
-	struct bar b = { .name = reason_label(w->reason), .mid = 100 * w->change, .lo = NAN, .hi = NAN };
+	struct bar b = { .name = reason_label(w->reason), .mid = NAN, .lo = NAN, .hi = NAN };
 	bool ci = r->unit != DIFF_UNIT_NONE && w->n_old && w->n_new;
 
+	if (w->old_med > 0 && !isnan(w->new_med))
+		b.mid = 100 * (w->new_med / w->old_med - 1);
 	if (ci && w->old_ci.hi > 0 && w->old_ci.lo > 0) {
 		b.lo = 100 * (w->new_ci.lo / w->old_ci.hi - 1);
 		b.hi = 100 * (w->new_ci.hi / w->old_ci.lo - 1);
 	}
 	if (!w->tested)
 		b.colour = "#7f7f7f", b.verdict = "not tested";
-	else if (!w->significant)
+	else if (!w->significant || w->shown < 0)
 		b.colour = "#9a9a9a", b.verdict = "~";
+	else if (w->shown == DIFF_A_DIST)
+		b.colour = "#d68910", b.verdict = "distribution changed";
 	else if (w->change > 0)
 		b.colour = "#c0392b", b.verdict = "slower";
 	else
 		b.colour = "#1e8449", b.verdict = "faster";
+	b.aspect = w->significant && w->shown >= 0 && w->shown != DIFF_A_DIST ? diff_aspect_name(w->shown) : NULL;
+	b.aspect_pct = 100 * w->change;
 	return b;
 }
 
@@ -122,7 +135,7 @@ int diff_write_svg(FILE *f, const struct diff_side *old, const struct diff_side 
 	fputs(" -&gt; ", f);
 	xml_text(f, new_->label[0] ? new_->label : "new");
 	fprintf(f, "</text>\n<text x=\"8\" y=\"34\" fill=\"#555\">bars: 95%% intervals; red slower, green faster, "
-		   "grey not significant at alpha %g</text>\n", r->alpha);
+		   "grey not significant at alpha %g; a line coloured by another aspect names it</text>\n", r->alpha);
 
 	/* The axis: 0 and two ticks each side. */
 	double bottom = TOP + (double)(n + 1) * ROW_H + 6;
@@ -159,8 +172,12 @@ int diff_write_svg(FILE *f, const struct diff_side *old, const struct diff_side 
 				X(b.lo), y, X(b.hi), y, b.colour, total ? 6 : 3);
 		if (isfinite(b.mid)) {
 			fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"4\" fill=\"%s\"/>\n", X(b.mid), y, b.colour);
-			fprintf(f, "<text x=\"%d\" y=\"%.1f\">%+.1f%% %s</text>\n", LABEL_W + PLOT_W + 8, y + 4, b.mid,
-				b.verdict);
+			if (b.aspect && strcmp(b.aspect, "median"))
+				fprintf(f, "<text x=\"%d\" y=\"%.1f\">%s: %s %+.1f%%</text>\n", LABEL_W + PLOT_W + 8, y + 4,
+					b.verdict, b.aspect, b.aspect_pct);
+			else
+				fprintf(f, "<text x=\"%d\" y=\"%.1f\">%+.1f%% %s</text>\n", LABEL_W + PLOT_W + 8, y + 4,
+					b.mid, b.verdict);
 		} else {
 			fprintf(f, "<text x=\"%d\" y=\"%.1f\" fill=\"#555\">only on one side</text>\n", LABEL_W + PLOT_W + 8,
 				y + 4);

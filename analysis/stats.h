@@ -1,8 +1,11 @@
 /*
  * stats.h - the statistics of `vmxlab diff` (analysis/stats.c): medians with
- * distribution-free confidence intervals, the Mann-Whitney U test, and a
- * bootstrap of medians.  Pure functions on arrays of doubles; no I/O.
- * The method and its assumptions: docs/diff.md.
+ * distribution-free confidence intervals, the Mann-Whitney U and signed-rank
+ * tests, a bootstrap of medians; and for whole distributions Welch's test,
+ * Harrell-Davis quantiles compared by the bootstrap, the two-sample
+ * Anderson-Darling test, a permutation scan of the upper tail, and Holm's
+ * correction.  Pure functions on arrays of doubles; no I/O.  The methods
+ * and their assumptions: docs/diff.md.
  */
 #ifndef VMXLAB_ANALYSIS_STATS_H
 #define VMXLAB_ANALYSIS_STATS_H
@@ -130,5 +133,113 @@ double stats_boot_median(struct stats_rng *r, const double *sorted, size_t n);
 /* A percentile of n sorted values with linear interpolation between order
  * statistics (Hyndman & Fan 1996, definition 7); p in [0, 1]. */
 double stats_quantile(const double *sorted, size_t n, double p);
+
+/* ------------------------------------------------------------ distributions
+ * (what `vmxlab diff` tests beside the median: the mean, upper quantiles
+ * and the whole distribution; docs/diff.md says why these) */
+
+/* The regularised incomplete beta function I_x(a, b) (Press et al.,
+ * "Numerical Recipes", 3rd ed. 2007, sect. 6.4). */
+double stats_betai(double a, double b, double x);
+/* Student's t with df degrees of freedom: P(|T| >= |t|), and the quantile
+ * t with P(T <= t) = p (p > 0.5). */
+double stats_t_two_sided_p(double t, double df);
+double stats_t_quantile(double p, double df);
+
+/* Welch's test of equal means (Welch 1947; Satterthwaite's degrees of
+ * freedom): t, df, the two-sided p and the conf interval of mean_y -
+ * mean_x.  Assumes independent values and a t-distributed statistic, which
+ * the central limit theorem gives for large samples of any distribution of
+ * finite variance; heavy tails cost power, not level, there.  -1 when a
+ * side has fewer than 2 values. */
+struct stats_welch {
+	double mean_x, mean_y, diff;
+	double t, df, p;
+	double lo, hi;
+};
+int stats_welch(const double *x, size_t nx, const double *y, size_t ny, double conf, struct stats_welch *r);
+
+/* The Harrell-Davis estimator of the q-quantile (Harrell & Davis,
+ * Biometrika 69, 1982): sum_i W_i x_(i) with W_i = I_{i/n}(a, b) -
+ * I_{(i-1)/n}(a, b), a = (n+1) q, b = (n+1)(1-q) - a weighted mean of the
+ * order statistics near rank n q rather than one of them, so that ties and
+ * the 10 ns grid move it smoothly.  Weights are kept for the ranks lo..hi
+ * (1-based) outside which they sum to less than 2e-10, renormalised. */
+struct stats_hd {
+	size_t n, lo, hi;
+	double q;
+	double *w;      /* w[i - lo] for rank i */
+};
+int stats_hd_init(struct stats_hd *h, size_t n, double q);
+void stats_hd_free(struct stats_hd *h);
+double stats_hd_estimate(const struct stats_hd *h, const double *sorted);
+/* boot bootstrap replicates of nq Harrell-Davis estimates of the n sorted
+ * values (out[b * nq + j]), each drawn in O(window) rather than O(n) from
+ * uniform order statistics (stats.c).  -1 on bad sizes or out of memory. */
+#define STATS_QCMP_MAX 4
+int stats_hd_boot(struct stats_rng *r, const double *sorted, size_t n, const struct stats_hd *h, size_t nq,
+		  unsigned boot, double *out);
+
+/* Two independent samples compared at nq quantiles (Wilcox, Erceg-Hurn,
+ * Clark & Carlson, J. Statist. Comput. Simul. 84, 2014): per quantile the
+ * Harrell-Davis estimates, the change est_y / est_x - 1 with its conf
+ * percentile-bootstrap interval, and the two-sided bootstrap p.  x and y
+ * sorted.  -1 on bad sizes or out of memory. */
+struct stats_qcmp {
+	double q;
+	double est_x, est_y;
+	double change, lo, hi;
+	double p;
+};
+int stats_quantile_compare(const double *x, size_t nx, const double *y, size_t ny, const double *qs, size_t nq,
+			   unsigned boot, struct stats_rng *rng, double conf, struct stats_qcmp *out);
+
+/* The two-sample Anderson-Darling test (Scholz & Stephens, JASA 82, 1987),
+ * in its version for tied values (midranks): the statistic A2, its
+ * standardised T, and p - from T's asymptotic null distribution, or, when
+ * that is below 0.2 and perms > 0, from up to perms random permutations,
+ * sequentially: they stop once `stop` of them reach A2 (Besag & Clifford
+ * 1991; 0: never; perm true; stats.c says why); and the Kolmogorov-Smirnov
+ * distance
+ * max |F_x - F_y| (how far apart the two empirical distribution functions
+ * get: the share of values that moved past some point).  x and y sorted.
+ * -1 when a side has fewer than 2 values or memory runs out. */
+struct stats_ad {
+	double a2, t, p;
+	bool perm;
+	double ks_d;
+};
+int stats_ad2(const double *x, size_t nx, const double *y, size_t ny, unsigned perms, unsigned stop,
+	      struct stats_rng *rng, struct stats_ad *r);
+/* P(A > z) for the limit A of the Anderson-Darling statistic. */
+double stats_ad_inf_sf(double z);
+
+/* The upper tail of two samples compared: is one side over- or
+ * under-represented in some band of the slowest values, within the top
+ * frac of the pooled sample?  A permutation test of a scan statistic
+ * (stats.c), with up to perms permutations, stopped as stats_ad2's are.
+ * The band where the departure is largest: between the k_hi
+ * and the k_lo largest pooled values (pooled quantile levels q_lo .. q_hi);
+ * sign +1 when y has more values there than expected.  x and y sorted.
+ * tested false when the top frac of the pooled values lies in one group of
+ * tied values (there is no band inside it to compare). */
+struct stats_tail {
+	bool tested;
+	double stat, p;
+	size_t k_lo, k_hi;
+	double q_lo, q_hi;
+	size_t band_x, band_y;  /* each side's values in the band */
+	int sign;
+};
+int stats_tail_test(const double *x, size_t nx, const double *y, size_t ny, double frac, unsigned perms,
+		    unsigned stop, struct stats_rng *rng, struct stats_tail *r);
+
+/* Permutations drawn until this many reach the observed statistic
+ * (Besag & Clifford 1991), for stats_ad2 and stats_tail_test. */
+#define STATS_PERM_STOP 10
+
+/* Holm's step-down adjustment (Holm 1979) of m p-values: adj[i] < alpha
+ * exactly for the hypotheses Holm's procedure rejects at alpha. */
+void stats_holm(const double *p, size_t m, double *adj);
 
 #endif

@@ -42,7 +42,9 @@ contains() { # contains NAME HAYSTACK NEEDLE
 	case $2 in *"$3"*) ok "$1" ;; *) bad "$1: no '$3' in: $2" ;; esac
 }
 
-# The table's lines: from the header to the first empty line.
+# The table's lines: from the header to the first empty line.  A line ends
+# with: change ("~", or the aspect and its size), p, n, flagged - so the
+# change's last word is field NF-3 and p is NF-2.
 table() { printf '%s\n' "$1" | sed -n '/^reason \/ sub-key/,/^$/p' | sed '1d;/^$/d'; }
 
 for f in "$FAST" "$HV" "$HV_O0" "$HV_SLOW" "$GEN"; do
@@ -152,6 +154,12 @@ case $pic in
 *) bad "two traces: no faster PIC EOI line: $pic" ;;
 esac
 contains "two traces: the caveat" "$out" "captured traces: every recorded exit is a sample"
+contains "two traces: the total is every exit summed" "$out" "total handling time (every exit's ns, summed)"
+if printf '%s\n' "$out" | grep -qE '[+-]0\.0%'; then
+	bad "two traces: a change shown as 0.0%: $out"
+else
+	ok "two traces: no change is shown as 0.0%"
+fi
 check "two traces, the improvement passes --fail-over 5" 0 "$V" diff "$tmp/timer-dm.xt" "$tmp/timer.xt" --fail-over 5
 check "two traces, the regression trips --fail-over 5" 1 "$V" diff "$tmp/timer.xt" "$tmp/timer-dm.xt" --fail-over 5
 contains "two traces: the regression named" "$out" "IO_INSTRUCTION"
@@ -208,14 +216,14 @@ slow_verdict() { # prints what is wrong, nothing when right
 	"$FAST" diff --trace "$tmp/gen.xt" --old "$HV" --new "$HV_SLOW" --runs 12 --alpha 0.01 >"$tmp/slow.out" 2>/dev/null ||
 		{ echo "exit $?"; return; }
 	table "$(cat "$tmp/slow.out")" | grep -E '^[A-Z_]+ ' | awk '
-		$1 == "CPUID" { seen = 1; if ($(NF - 2) !~ /^[+]/ || $(NF - 1) + 0 >= 0.01) print "CPUID not flagged slower with p < 0.01: " $0; next }
-		$(NF - 2) != "~" { print "flagged besides CPUID: " $0 }
+		$1 == "CPUID" { seen = 1; if ($(NF - 3) !~ /^[+]/ || $(NF - 2) + 0 >= 0.01) print "CPUID not flagged slower with p < 0.01: " $0; next }
+		$(NF - 3) != "~" { print "flagged besides CPUID: " $0 }
 		END { if (!seen) print "no CPUID line" }'
 }
 why=$(slow_verdict)
 [ -n "$why" ] && why=$(slow_verdict)
 if [ -z "$why" ]; then
-	ok "slowed in CPUID alone: $(table "$(cat "$tmp/slow.out")" | grep '^CPUID ' | awk '{print $(NF-2), "p", $(NF-1)}'), every other reason ~"
+	ok "slowed in CPUID alone: $(table "$(cat "$tmp/slow.out")" | grep '^CPUID ' | awk '{print $(NF-4), $(NF-3), "p", $(NF-2)}'), every other reason ~"
 else
 	bad "slowed in CPUID alone: $why"
 	cat "$tmp/slow.out"
@@ -232,7 +240,7 @@ for i in $(seq 12); do
 		bad "A/A run $i: exit $?"
 	rows=$(table "$(cat "$tmp/aa.out")" | grep -E '^[A-Z_]+ ')
 	lines=$((lines + $(printf '%s\n' "$rows" | grep -c .)))
-	flagged=$((flagged + $(printf '%s\n' "$rows" | awk '$(NF - 2) != "~"' | grep -c .)))
+	flagged=$((flagged + $(printf '%s\n' "$rows" | awk '$(NF - 3) != "~"' | grep -c .)))
 done
 verdict=$(awk -v f="$flagged" -v n="$lines" 'BEGIN {
 	r = f / n; bound = 0.05 + 3 * sqrt(0.05 * 0.95 / n)

@@ -2,7 +2,9 @@
  * (analysis/json.c) and the comparison (analysis/diff.c) on result files
  * written here (read by analysis/diff_load.c) - identical inputs, a real
  * shift, other traces, malformed files, per-replay and per-exit units,
- * --fail-over. */
+ * --fail-over - and the tests of a line (analysis/diff_dist.c) on
+ * generated exits: the rate of false verdicts, a change in part of the
+ * exits, a change in the top 1%, and what the table shows for them. */
 #include <math.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,6 +17,7 @@
 #include <unistd.h>
 
 #include "../../analysis/diff.h"
+#include "../../analysis/diff_priv.h"
 #include "../../analysis/json.h"
 
 /* ------------------------------------------------------------ JSON */
@@ -311,9 +314,22 @@ static void one_replay_a_side_tests_exits(void **state)
 	assert_int_equal(r.unit, DIFF_UNIT_EXITS);
 	const struct diff_row *io = row(&r, 30, "");
 	assert_int_equal(io->n_old, 20);
-	assert_true(io->exact); /* 20 + 20 <= STATS_MWU_EXACT_MAX */
 	assert_true(io->significant);
+	/* 20 exits a side: the median (Harrell-Davis), the mean and the
+	 * distribution are tested - the last by permutation, as its asymptotic
+	 * p is small - and p95, p99 and the tail, which need more, are not. */
+	assert_true(io->t[DIFF_A_MEDIAN].significant && io->t[DIFF_A_MEAN].significant);
+	assert_true(io->t[DIFF_A_DIST].significant && io->t[DIFF_A_DIST].exact);
+	assert_false(io->t[DIFF_A_P95].tested || io->t[DIFF_A_P99].tested || io->t[DIFF_A_TAIL].tested);
+	assert_int_equal(io->shown, DIFF_A_MEDIAN);
+	assert_true(io->change > 0.3 && io->change < 0.36); /* 305 -> 405 */
 	assert_false(row(&r, 12, "")->significant);
+	assert_false(row(&r, 12, "")->t[DIFF_A_MEDIAN].tested); /* 10 exits */
+	/* The total: every exit summed, each side with its bootstrap interval. */
+	assert_true(r.total.valid && r.total.has_p && r.total.significant);
+	assert_true(r.total.old_lo <= r.total.old_ns && r.total.old_ns <= r.total.old_hi);
+	assert_true(r.total.new_lo <= r.total.new_ns && r.total.new_ns <= r.total.new_hi);
+	assert_true(r.total.lo <= r.total.change && r.total.change <= r.total.hi && r.total.lo > 0);
 	diff_result_free(&r);
 	diff_side_free(&a);
 	diff_side_free(&b);
@@ -551,6 +567,275 @@ static void paired_rounds_cancel_the_machine(void **state)
 	diff_side_free(&side[1]);
 }
 
+/* ------------------------------------------------------------ the tests of a line */
+
+/* Handler-like times: lognormal around 400 ns (sigma 0.25) with a few
+ * spikes (0.1% of exits, 5x to 20x).  harder: the shape measured in a
+ * replay of the timer workload instead - a tight body (sigma 0.12 around
+ * 200 ns), 3% of exits on a slow path (1.5x to 3x) and 0.5% spikes (5x to
+ * 300x, log-uniform). */
+static double handler_ns(struct stats_rng *r, bool harder)
+{
+	double z = sqrt(-2 * log(stats_rng_uniform(r))) * cos(6.283185307179586 * stats_rng_uniform(r));
+	double u = stats_rng_uniform(r);
+	if (!harder)
+		return 400 * exp(0.25 * z) * (u < 0.001 ? 5 + 15 * stats_rng_uniform(r) : 1);
+	double v = 200 * exp(0.12 * z);
+	if (u < 0.005)
+		return v * exp(log(5) + (log(300) - log(5)) * stats_rng_uniform(r));
+	return u < 0.035 ? v * (1.5 + 1.5 * stats_rng_uniform(r)) : v;
+}
+
+enum plant { PLANT_NONE, PLANT_PART, PLANT_TOP };
+
+/* n exits quantised to 10 ns, sorted.  PLANT_PART: a random 30% of them
+ * (exactly, by selection sampling; Knuth, TAOCP vol. 2, Algorithm S) 10%
+ * slower; PLANT_TOP: the top 1% (the n/100 largest) 20% slower. */
+static void exits_of(struct stats_rng *r, double *v, size_t n, enum plant plant, bool harder)
+{
+	for (size_t i = 0; i < n; i++)
+		v[i] = handler_ns(r, harder);
+	if (plant == PLANT_PART) {
+		size_t want = (size_t)(0.3 * (double)n), left = n;
+		for (size_t i = 0; i < n && want; i++, left--)
+			if (stats_rng_uniform(r) * (double)left < (double)want) {
+				v[i] *= 1.1;
+				want--;
+			}
+	}
+	if (plant == PLANT_TOP) {
+		stats_sort(v, n);
+		for (size_t i = n - n / 100; i < n; i++)
+			v[i] *= 1.2;
+	}
+	for (size_t i = 0; i < n; i++)
+		v[i] = 10 * floor(v[i] / 10 + 0.5);
+	stats_sort(v, n);
+}
+
+/* One line of exits as the unit: old and new exits drawn afresh. */
+static void line_of(struct stats_rng *r, struct diff_row *w, double *x, double *y, size_t n, enum plant plant,
+		    bool harder, uint64_t seed)
+{
+	struct diff_group gx = { .reason = 30, .samples = x, .nsamples = n, .count = n };
+	struct diff_group gy = { .reason = 30, .samples = y, .nsamples = n, .count = n };
+	struct diff_opts o = { .alpha = 0.05, .seed = seed };
+	exits_of(r, x, n, PLANT_NONE, harder);
+	exits_of(r, y, n, plant, harder);
+	memset(w, 0, sizeof(*w));
+	w->reason = 30;
+	diff_test_exits(w, &gx, &gy, &o);
+	diff_row_verdict(w, 0.05);
+}
+
+/* A/A: 400 lines whose two sides come from one distribution, at sizes
+ * that switch the tests on one after the other (300: no p99; 1200 and
+ * 3000: all six).  Holm keeps the chance that a line is flagged at most
+ * alpha; the bound here is 2 alpha.  Each test on its own, uncorrected,
+ * must keep its level too (at most 2 alpha): a test whose p is too small
+ * would show there first. */
+static void aa_lines_flagged_at_most_alpha(void **state)
+{
+	(void)state;
+	static double x[3000], y[3000];
+	const size_t sizes[3] = { 300, 1200, 3000 };
+	const unsigned reps = 400;
+	unsigned flagged = 0, raw[DIFF_NASPECTS] = { 0 }, tested[DIFF_NASPECTS] = { 0 }, by_size[3] = { 0 };
+	struct stats_rng rng;
+	struct diff_row w;
+
+	stats_rng_seed(&rng, 20);
+	for (unsigned k = 0; k < reps; k++) {
+		line_of(&rng, &w, x, y, sizes[k % 3], PLANT_NONE, false, k + 1);
+		flagged += w.significant;
+		by_size[k % 3] += w.significant;
+		for (int a = 0; a < DIFF_NASPECTS; a++) {
+			tested[a] += w.t[a].tested;
+			raw[a] += w.t[a].tested && w.t[a].p < 0.05;
+		}
+	}
+	double rate = (double)flagged / reps;
+	print_message("A/A, %u lines: %.4f flagged at alpha 0.05 (n 300: %u, 1200: %u, 3000: %u of ~133)\n", reps, rate,
+		      by_size[0], by_size[1], by_size[2]);
+	for (int a = 0; a < DIFF_NASPECTS; a++) {
+		double ra = tested[a] ? (double)raw[a] / tested[a] : 0;
+		print_message("  %-6s alone, uncorrected: %.4f of %u below 0.05\n", diff_aspect_name(a), ra, tested[a]);
+		if (ra > 0.10)
+			fail_msg("%s: %.3f of A/A tests below 0.05", diff_aspect_name(a), ra);
+	}
+	assert_int_equal(tested[DIFF_A_P99], 2 * reps / 3);
+	if (rate >= 0.10)
+		fail_msg("A/A: %.3f of lines flagged at alpha 0.05", rate);
+}
+
+/* +10% on a random 30% of 5000 exits a side, 100 times: the line is
+ * flagged in at least 95, and no aspect whose test has a direction (median,
+ * mean, p95, p99) is found faster. */
+static void planted_change_in_part_of_the_exits(void **state)
+{
+	(void)state;
+	static double x[5000], y[5000];
+	const unsigned reps = 100;
+	unsigned found = 0, faster = 0, by[DIFF_NASPECTS] = { 0 };
+	struct stats_rng rng;
+	struct diff_row w;
+
+	stats_rng_seed(&rng, 21);
+	for (unsigned k = 0; k < reps; k++) {
+		line_of(&rng, &w, x, y, 5000, PLANT_PART, false, k + 1);
+		found += w.significant;
+		for (int a = 0; a < DIFF_NASPECTS; a++) {
+			by[a] += w.t[a].significant;
+			faster += a < DIFF_A_TAIL && w.t[a].significant && w.t[a].change < 0;
+		}
+	}
+	print_message("+10%% on 30%% of the exits: flagged in %u of %u (median %u, mean %u, p95 %u, p99 %u, tail %u, "
+		      "dist %u)\n",
+		      found, reps, by[0], by[1], by[2], by[3], by[4], by[5]);
+	assert_true(found >= 95);
+	assert_int_equal(faster, 0);
+}
+
+/* +20% on the top 1% only, 100 times: flagged in at least 95, as a change
+ * of the tail (p99 or the tail scan); the median and the mean are
+ * left alone (flagged no more often than A/A would).  The harder shape -
+ * where half of the top 1% are spikes of up to 300x - is flagged less
+ * often (50 lines; docs/diff.md gives the figure). */
+static void planted_change_in_the_top_percent(void **state)
+{
+	(void)state;
+	static double x[5000], y[5000];
+	const unsigned reps = 100;
+	unsigned found = 0, tail = 0, central = 0, harder = 0, by[DIFF_NASPECTS] = { 0 };
+	struct stats_rng rng;
+	struct diff_row w;
+
+	stats_rng_seed(&rng, 22);
+	for (unsigned k = 0; k < reps; k++) {
+		line_of(&rng, &w, x, y, 5000, PLANT_TOP, false, k + 1);
+		found += w.significant;
+		tail += w.significant && (w.t[DIFF_A_P99].significant || w.t[DIFF_A_TAIL].significant) && w.change > 0 &&
+			(w.shown == DIFF_A_P95 || w.shown == DIFF_A_P99 || w.shown == DIFF_A_TAIL);
+		/* Found where it is: a band in the top 3%, holding about 1% of
+		 * the exits (the top 1% that moved, give or take the noise of
+		 * the band's counts) more on one side. */
+		const struct diff_test *tl = &w.t[DIFF_A_TAIL];
+		if (tl->significant && (tl->q_lo < 0.97 || !(tl->change > 0.002 && tl->change < 0.02)))
+			fail_msg("the tail: %.4f of the exits moved between p%.2f and p%.2f", tl->change, 100 * tl->q_lo,
+				 100 * tl->q_hi);
+		central += w.t[DIFF_A_MEDIAN].significant || w.t[DIFF_A_MEAN].significant;
+		for (int a = 0; a < DIFF_NASPECTS; a++)
+			by[a] += w.t[a].significant;
+		if (k % 2) {
+			line_of(&rng, &w, x, y, 5000, PLANT_TOP, true, k + 1);
+			harder += w.significant;
+		}
+	}
+	print_message("+20%% on the top 1%%: flagged in %u of %u, as a tail change in %u (median %u, mean %u, p95 %u, "
+		      "p99 %u, tail %u, dist %u); the harder shape: %u of %u\n",
+		      found, reps, tail, by[0], by[1], by[2], by[3], by[4], by[5], harder, reps / 2);
+	assert_true(found >= 95);
+	assert_true(tail >= 95);
+	assert_true(central <= 10);
+	assert_true(harder >= 20);
+}
+
+/* Two captured traces, as the PIC pair records them: every exit 1300 or
+ * 11300 ns.  The old side has the long ones in 47% of its exits, the new
+ * one in 5%: the median (1300 both) hides it, the mean does not. */
+static void a_change_the_median_hides(void **state)
+{
+	(void)state;
+	static double x[5000], y[4800];
+	struct diff_side a, b;
+	struct diff_result r;
+	struct diff_opts o = { .alpha = 0.05 };
+
+	for (size_t i = 0; i < 5000; i++)
+		x[i] = i < 2650 ? 1300 : 11300;
+	for (size_t i = 0; i < 4800; i++)
+		y[i] = i < 4560 ? 1300 : 11300;
+	memset(&a, 0, sizeof(a));
+	memset(&b, 0, sizeof(b));
+	a.kind = b.kind = DIFF_TRACE;
+	a.repeat = b.repeat = 1;
+	struct diff_group *ga = diff_group_get(&a, 30, "", true), *gb = diff_group_get(&b, 30, "", true);
+	assert_int_equal(diff_append(&ga->samples, &ga->nsamples, x, 5000), 0);
+	assert_int_equal(diff_append(&gb->samples, &gb->nsamples, y, 4800), 0);
+	ga->count = 5000;
+	gb->count = 4800;
+	assert_int_equal(diff_compute(&a, &b, &o, &r), 0);
+	const struct diff_row *io = row(&r, 30, "");
+	assert_true(io->old_med == 1300 && io->new_med == 1300);
+	assert_true(io->significant);
+	assert_int_equal(io->shown, DIFF_A_MEAN);
+	/* Old mean 1300 + 0.47 x 10000 = 6000, new 1300 + 0.05 x 10000 = 1800. */
+	assert_true(fabs(io->change - (1800.0 / 6000 - 1)) < 1e-9);
+	assert_true(io->t[DIFF_A_DIST].significant && fabs(io->t[DIFF_A_DIST].change - 0.42) < 1e-9);
+	assert_false(io->t[DIFF_A_TAIL].tested); /* the top 5% is one value on both sides */
+	/* The total is every exit summed: 30 ms and 8.64 ms. */
+	assert_true(fabs(r.total.old_ns - 30e6) < 1 && fabs(r.total.new_ns - 8.64e6) < 1);
+	assert_true(r.total.significant && r.total.hi < -0.6 && r.total.lo > -0.8);
+	assert_true(r.total.old_lo < 30e6 && r.total.old_hi > 30e6);
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&buf, &len);
+	diff_print(m, &a, &b, &r);
+	fclose(m);
+	assert_non_null(strstr(buf, "mean -70.0%"));
+	assert_null(strstr(buf, "+0.0%"));
+	assert_null(strstr(buf, "-0.0%"));
+	free(buf);
+	diff_result_free(&r);
+	diff_side_free(&a);
+	diff_side_free(&b);
+}
+
+/* The change column never reads "+0.0%": a significant change too small
+ * for one decimal gets two significant digits, or "<0.01%". */
+static void no_significant_zero_percent(void **state)
+{
+	(void)state;
+	struct diff_side a, b;
+	struct diff_result r;
+	struct diff_row rows[2];
+	const double tiny[2] = { 0.0002, 0.00001 };
+	const char *want[2] = { "median +0.02%", "mean <0.01%" };
+
+	memset(&a, 0, sizeof(a));
+	memset(&b, 0, sizeof(b));
+	a.kind = b.kind = DIFF_TRACE;
+	for (int i = 0; i < 2; i++) {
+		memset(&rows[i], 0, sizeof(rows[i]));
+		diff_tests_reset(&rows[i]);
+		rows[i].reason = 10 + 2 * (uint32_t)i;
+		rows[i].in_old = rows[i].in_new = true;
+		rows[i].n_old = rows[i].n_new = 100;
+		rows[i].old_med = rows[i].new_med = 500;
+		struct diff_test *t = &rows[i].t[i ? DIFF_A_MEAN : DIFF_A_MEDIAN];
+		t->tested = true;
+		t->p = 1e-6;
+		t->change = tiny[i];
+		diff_row_verdict(&rows[i], 0.05);
+		assert_int_equal(rows[i].shown, i ? DIFF_A_MEAN : DIFF_A_MEDIAN);
+	}
+	memset(&r, 0, sizeof(r));
+	r.unit = DIFF_UNIT_EXITS;
+	r.alpha = 0.05;
+	r.rows = rows;
+	r.nrows = 2;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&buf, &len);
+	diff_print(m, &a, &b, &r);
+	fclose(m);
+	for (int i = 0; i < 2; i++)
+		if (!strstr(buf, want[i]))
+			fail_msg("no '%s' in:\n%s", want[i], buf);
+	assert_null(strstr(buf, "+0.0%"));
+	free(buf);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -566,6 +851,11 @@ int main(void)
 		cmocka_unit_test(run_results_compare_without_tests),
 		cmocka_unit_test(replay_results_become_sides),
 		cmocka_unit_test(paired_rounds_cancel_the_machine),
+		cmocka_unit_test(a_change_the_median_hides),
+		cmocka_unit_test(no_significant_zero_percent),
+		cmocka_unit_test(aa_lines_flagged_at_most_alpha),
+		cmocka_unit_test(planted_change_in_part_of_the_exits),
+		cmocka_unit_test(planted_change_in_the_top_percent),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -28,6 +28,19 @@
  * (Hollander & Wolfe 1999, table A.4 gives the same ranks):
  *   n 5: none (the range has 93.75%), n 6: k 1 (96.875%), n 10: k 2
  *   (97.85%), n 100: k 40 (96.48%), n 1000: k 469 (95.37%).
+ *
+ * The tests of distributions (checked by hand or by numerical
+ * integration of the densities, Simpson's rule, in Python):
+ *   I_0.5(2, 3) = 11/16 (the binomial sum); P(|T_10| >= 2) = 0.0733880348
+ *   Welch, x = 1..5, y = 2 4 6 8 10: t 1.8973666, df 5.8823529,
+ *     p 0.1075312 (R's t.test gives the same)
+ *   Harrell-Davis weights, n 5, q 0.5 (Beta(3, 3) over fifths):
+ *     .05792 .25952 .36512 .25952 .05792
+ *   Anderson-Darling limit, upper tail (Stephens 1974; D'Agostino &
+ *     Stephens 1986, table 4.7): 1.248 -> 0.25, 1.933 -> 0.10,
+ *     2.492 -> 0.05, 3.070 -> 0.025, 3.857 -> 0.01 (Marsaglia's adinf
+ *     gives 0.2500, 0.1000, 0.0500, 0.0252, 0.0102)
+ *   Holm: p .01 .04 .03 .005 -> .03 .06 .06 .02
  */
 #include <math.h>
 #include <stdarg.h>
@@ -492,6 +505,266 @@ static void paired_false_positive_rate(void **state)
 	}
 }
 
+/* ------------------------------------------------------------ distributions */
+
+static void beta_t_and_welch(void **state)
+{
+	(void)state;
+	assert_true(fabs(stats_betai(2, 3, 0.5) - 0.6875) < 1e-12);
+	assert_true(stats_betai(2, 3, 0) == 0 && stats_betai(2, 3, 1) == 1);
+	/* Symmetry I_x(a, b) = 1 - I_{1-x}(b, a), with large parameters. */
+	assert_true(fabs(stats_betai(5000.5, 50.5, 0.99) + stats_betai(50.5, 5000.5, 0.01) - 1) < 1e-9);
+	assert_true(fabs(stats_t_two_sided_p(2, 10) - 0.0733880348) < 1e-8);
+	assert_true(fabs(stats_t_quantile(0.975, 10) - 2.2281389) < 1e-6);
+	const double x[] = { 1, 2, 3, 4, 5 }, y[] = { 2, 4, 6, 8, 10 };
+	struct stats_welch w;
+	assert_int_equal(stats_welch(x, 5, y, 5, 0.95, &w), 0);
+	assert_true(fabs(w.t - 1.8973666) < 1e-6);
+	assert_true(fabs(w.df - 5.8823529) < 1e-6);
+	assert_true(fabs(w.p - 0.1075312) < 1e-6);
+	assert_true(w.lo < 0 && w.hi > 0 && fabs((w.lo + w.hi) / 2 - 3) < 1e-9);
+	/* Constant sides: no spread to test against. */
+	const double c1[] = { 7, 7, 7 }, c2[] = { 7, 7, 7, 7 }, c3[] = { 9, 9 };
+	assert_int_equal(stats_welch(c1, 3, c2, 4, 0.95, &w), 0);
+	assert_true(w.p == 1);
+	assert_int_equal(stats_welch(c1, 3, c3, 2, 0.95, &w), 0);
+	assert_true(w.p == 0);
+	assert_int_equal(stats_welch(c1, 1, c3, 2, 0.95, &w), -1);
+}
+
+static void harrell_davis_weights(void **state)
+{
+	(void)state;
+	struct stats_hd h;
+	const double want[5] = { .05792, .25952, .36512, .25952, .05792 };
+	assert_int_equal(stats_hd_init(&h, 5, 0.5), 0);
+	assert_true(h.lo == 1 && h.hi == 5);
+	for (int i = 0; i < 5; i++)
+		assert_true(fabs(h.w[i] - want[i]) < 1e-9);
+	const double a[5] = { 1, 2, 3, 4, 5 }, b[5] = { 1, 2, 3, 4, 10 }, c[5] = { 3, 3, 3, 3, 3 };
+	assert_true(fabs(stats_hd_estimate(&h, a) - 3) < 1e-12);
+	assert_true(fabs(stats_hd_estimate(&h, b) - (3 + 5 * .05792)) < 1e-9);
+	assert_true(stats_hd_estimate(&h, c) == 3); /* exactly: ties give their value */
+	stats_hd_free(&h);
+	/* A large n keeps a window of ranks around n q, and its weights sum
+	 * to 1 and centre on the rank. */
+	assert_int_equal(stats_hd_init(&h, 100000, 0.99), 0);
+	assert_true(h.lo > 98500 && h.hi < 99500 && h.hi - h.lo < 500); /* +-6.4 sd of 31.5 ranks */
+	double sum = 0, mean = 0;
+	for (size_t i = h.lo; i <= h.hi; i++) {
+		sum += h.w[i - h.lo];
+		mean += h.w[i - h.lo] * (double)i;
+	}
+	assert_true(fabs(sum - 1) < 1e-12);
+	assert_true(fabs(mean - 99000.5) < 1.5);
+	stats_hd_free(&h);
+	assert_int_equal(stats_hd_init(&h, 0, 0.5), -1);
+	stats_hd_free(&h);
+}
+
+/* A bootstrap replicate drawn from uniform order statistics has the
+ * distribution of the Harrell-Davis estimate of a plain resample. */
+static void harrell_davis_bootstrap_distribution(void **state)
+{
+	(void)state;
+	struct stats_rng rng;
+	stats_rng_seed(&rng, 11);
+	double x[40];
+	for (int i = 0; i < 40; i++)
+		x[i] = 10 * floor(30 * exp(0.5 * sqrt(-2 * log(stats_rng_uniform(&rng))) *
+					   cos(6.283185307179586 * stats_rng_uniform(&rng))));
+	stats_sort(x, 40);
+	const double qs[3] = { 0.5, 0.9, 0.99 };
+	struct stats_hd h[3];
+	for (int j = 0; j < 3; j++)
+		assert_int_equal(stats_hd_init(&h[j], 40, qs[j]), 0);
+	const unsigned B = 40000;
+	double *fast = malloc(B * 3 * sizeof(double));
+	assert_non_null(fast);
+	assert_int_equal(stats_hd_boot(&rng, x, 40, h, 3, B, fast), 0);
+	for (int j = 0; j < 3; j++) {
+		double m1 = 0, s1 = 0, m2 = 0, s2 = 0;
+		for (unsigned b = 0; b < B; b++) {
+			double d[40];
+			for (int i = 0; i < 40; i++)
+				d[i] = x[stats_rng_next(&rng) % 40];
+			stats_sort(d, 40);
+			double e = stats_hd_estimate(&h[j], d);
+			m2 += e;
+			s2 += e * e;
+			m1 += fast[b * 3 + j];
+			s1 += fast[b * 3 + j] * fast[b * 3 + j];
+		}
+		m1 /= B;
+		m2 /= B;
+		double sd1 = sqrt(s1 / B - m1 * m1), sd2 = sqrt(s2 / B - m2 * m2);
+		if (fabs(m1 - m2) > 0.02 * sd2 + 1e-9 * m2 || fabs(sd1 / sd2 - 1) > 0.03)
+			fail_msg("q %g: mean %g sd %g by order statistics, %g %g by resampling", qs[j], m1, sd1, m2, sd2);
+	}
+	for (int j = 0; j < 3; j++)
+		stats_hd_free(&h[j]);
+	free(fast);
+}
+
+/* Anderson-Darling's A2_akN (Scholz & Stephens 1987, eq. 7), written
+ * directly from the definition: for every distinct pooled value, counts
+ * taken over the raw arrays. */
+static double ad_naive(const double *x, size_t nx, const double *y, size_t ny)
+{
+	double N = (double)(nx + ny), a2 = 0;
+	const double *s[2] = { x, y };
+	const size_t n[2] = { nx, ny };
+	double z[200];
+	size_t L = 0;
+	for (int k = 0; k < 2; k++)
+		for (size_t i = 0; i < n[k]; i++) {
+			bool seen = false;
+			for (size_t j = 0; j < L; j++)
+				seen |= z[j] == s[k][i];
+			if (!seen)
+				z[L++] = s[k][i];
+		}
+	for (int k = 0; k < 2; k++) {
+		double inner = 0;
+		for (size_t j = 0; j < L; j++) {
+			double l = 0, b = 0, f = 0, m = 0;
+			for (int q = 0; q < 2; q++)
+				for (size_t i = 0; i < n[q]; i++) {
+					l += s[q][i] == z[j];
+					b += s[q][i] <= z[j];
+					if (q == k) {
+						f += s[q][i] == z[j];
+						m += s[q][i] <= z[j];
+					}
+				}
+			double ma = m - f / 2, ba = b - l / 2;
+			inner += l * (N * ma - (double)n[k] * ba) * (N * ma - (double)n[k] * ba) / (ba * (N - ba) - N * l / 4);
+		}
+		a2 += inner / (double)n[k];
+	}
+	return a2 * (N - 1) / (N * N);
+}
+
+static void anderson_darling(void **state)
+{
+	(void)state;
+	const double z[] = { 1.248, 1.933, 2.492, 3.070, 3.857 }, p[] = { 0.25, 0.10, 0.05, 0.025, 0.01 };
+	/* 3% of slack: the tables' points are older and rounded; adinf is
+	 * accurate to 2e-6 (Marsaglia & Marsaglia 2004) and puts 1.02% above
+	 * 3.857. */
+	for (int i = 0; i < 5; i++)
+		if (fabs(stats_ad_inf_sf(z[i]) / p[i] - 1) > 0.03)
+			fail_msg("P(A > %g) = %g, table %g", z[i], stats_ad_inf_sf(z[i]), p[i]);
+	/* The two pieces of the tail meet at 8.162. */
+	assert_true(fabs(stats_ad_inf_sf(8.162 - 1e-9) / stats_ad_inf_sf(8.1621) - 1) < 1e-3);
+	for (double z = 0.1; z < 30; z += 0.05)
+		assert_true(stats_ad_inf_sf(z + 0.05) < stats_ad_inf_sf(z));
+	assert_true(stats_ad_inf_sf(20) > 0 && stats_ad_inf_sf(20) < 1e-8);
+
+	struct stats_rng rng;
+	stats_rng_seed(&rng, 3);
+	for (int t = 0; t < 50; t++) {
+		double x[60], y[70];
+		size_t nx = 5 + t % 50, ny = 7 + (t * 7) % 60;
+		for (size_t i = 0; i < nx; i++)
+			x[i] = floor(8 * stats_rng_uniform(&rng));          /* 8 values: many ties */
+		for (size_t i = 0; i < ny; i++)
+			y[i] = floor(8 * stats_rng_uniform(&rng) + (t % 3)); /* and sometimes shifted */
+		stats_sort(x, nx);
+		stats_sort(y, ny);
+		struct stats_ad r;
+		assert_int_equal(stats_ad2(x, nx, y, ny, 0, 0, NULL, &r), 0);
+		if (fabs(r.a2 - ad_naive(x, nx, y, ny)) > 1e-9 * (1 + r.a2))
+			fail_msg("A2 %.12g, by the definition %.12g", r.a2, ad_naive(x, nx, y, ny));
+		/* The Kolmogorov-Smirnov distance, by the definition. */
+		double d = 0;
+		for (int v = 0; v < 12; v++) {
+			double fx = 0, fy = 0;
+			for (size_t i = 0; i < nx; i++)
+				fx += x[i] <= v;
+			for (size_t i = 0; i < ny; i++)
+				fy += y[i] <= v;
+			d = fmax(d, fabs(fx / (double)nx - fy / (double)ny));
+		}
+		assert_true(fabs(r.ks_d - d) < 1e-12);
+	}
+	/* Identical samples: A2 0, p 1; separated: p small, and by permutation
+	 * no smaller than 1 / (perms + 1). */
+	const double a[] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10 }, b[] = { 11, 12, 13, 14, 15, 16, 17, 18, 19, 20 };
+	struct stats_ad r;
+	assert_int_equal(stats_ad2(a, 10, a, 10, 100, 0, &rng, &r), 0);
+	assert_true(r.a2 == 0 && r.p == 1 && !r.perm);
+	assert_int_equal(stats_ad2(a, 10, b, 10, 0, 0, NULL, &r), 0);
+	assert_true(r.p < 1e-3 && !r.perm && r.ks_d == 1);
+	assert_int_equal(stats_ad2(a, 10, b, 10, 999, STATS_PERM_STOP, &rng, &r), 0);
+	assert_true(r.perm && fabs(r.p - 0.001) < 1e-12);
+}
+
+/* The tail scan's Monte Carlo p against its exact permutation p: all
+ * C(12, 6) = 924 ways to label 12 tied values. */
+static void tail_scan_permutation_p(void **state)
+{
+	(void)state;
+	const double pooled[12] = { 10, 20, 20, 30, 40, 40, 40, 50, 60, 70, 70, 80 };
+	const int lab[12] = { 0, 1, 0, 0, 1, 0, 0, 1, 1, 1, 0, 1 }; /* 1: y */
+	double x[12], y[12];
+	size_t nx = 0, ny = 0;
+	for (int i = 0; i < 12; i++) {
+		if (lab[i])
+			y[ny++] = pooled[i];
+		else
+			x[nx++] = pooled[i];
+	}
+	struct stats_rng rng;
+	stats_rng_seed(&rng, 5);
+	struct stats_tail obs;
+	assert_int_equal(stats_tail_test(x, nx, y, ny, 0.5, 20000, 0, &rng, &obs), 0);
+	assert_true(obs.tested && obs.k_lo > obs.k_hi && obs.q_lo < obs.q_hi);
+	unsigned ge = 0, all = 0;
+	for (unsigned m = 0; m < 4096; m++) {
+		if (__builtin_popcount(m) != 6)
+			continue;
+		double px[12], py[12];
+		size_t a = 0, b = 0;
+		for (int i = 0; i < 12; i++) {
+			if (m >> i & 1)
+				py[b++] = pooled[i];
+			else
+				px[a++] = pooled[i];
+		}
+		struct stats_tail t;
+		assert_int_equal(stats_tail_test(px, a, py, b, 0.5, 1, 0, &rng, &t), 0);
+		ge += t.stat >= obs.stat * (1 - 1e-12);
+		all++;
+	}
+	assert_int_equal(all, 924);
+	double exact = (double)ge / all;
+	print_message("tail scan: Monte Carlo p %.4f, exact %.4f\n", obs.p, exact);
+	assert_true(fabs(obs.p - exact) < 0.015);
+	/* Stopped at 10 permutations that reach it: p = 10 / (drawn). */
+	assert_int_equal(stats_tail_test(x, nx, y, ny, 0.5, 20000, STATS_PERM_STOP, &rng, &obs), 0);
+	double drawn = 10 / obs.p;
+	assert_true(drawn < 20000 && fabs(drawn - round(drawn)) < 1e-9);
+	/* One group of tied values in the top: nothing to test. */
+	const double c[4] = { 5, 5, 5, 5 };
+	assert_int_equal(stats_tail_test(c, 4, c, 4, 0.5, 10, 0, &rng, &obs), 0);
+	assert_false(obs.tested);
+	assert_true(obs.p == 1);
+}
+
+static void holm_adjustment(void **state)
+{
+	(void)state;
+	const double p[4] = { 0.01, 0.04, 0.03, 0.005 }, want[4] = { 0.03, 0.06, 0.06, 0.02 };
+	double adj[4];
+	stats_holm(p, 4, adj);
+	for (int i = 0; i < 4; i++)
+		assert_true(fabs(adj[i] - want[i]) < 1e-12);
+	const double q[3] = { 0.5, 0.9, 0.7 };
+	stats_holm(q, 3, adj);
+	assert_true(adj[0] == 1 && adj[1] == 1 && adj[2] == 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -508,6 +781,12 @@ int main(void)
 		cmocka_unit_test(signed_rank_exact_and_normal),
 		cmocka_unit_test(walsh_interval),
 		cmocka_unit_test(paired_false_positive_rate),
+		cmocka_unit_test(beta_t_and_welch),
+		cmocka_unit_test(harrell_davis_weights),
+		cmocka_unit_test(harrell_davis_bootstrap_distribution),
+		cmocka_unit_test(anderson_darling),
+		cmocka_unit_test(tail_scan_permutation_p),
+		cmocka_unit_test(holm_adjustment),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
