@@ -214,6 +214,8 @@ int cmd_debug(int argc, char **argv)
 			if (!tty && d.errors)
 				rc = EXIT_CHECK_FAILED;
 		}
+		if (d.input_error)
+			rc = EXIT_USAGE;
 	}
 	if (cmds)
 		fclose(cmds);

@@ -342,6 +342,14 @@ int cmd_replay(int argc, char **argv)
 	bool failed = (cfg.repeat > 1 && !res.digests_agree) || (res.exact && (res.record_mismatches || skipped)) ||
 		      res.dm_divergent || (res.run_digest_known && res.run_digest != res.digest) ||
 		      (otherwise && !accept);
+	if (res.record_mismatches)
+		fprintf(stderr, "vmxlab replay: %s: exit %" PRIu64 " is not the run's: its handler records part from the "
+				"trace's at offset %" PRIu64 " (%" PRIu64 " %s in all)\n", trace,
+			res.first_mismatch_exit, res.first_mismatch_offset, res.record_mismatches,
+			res.record_mismatches == 1 ? "record differs" : "records differ");
+	if (res.run_digest_known && res.run_digest != res.digest)
+		fprintf(stderr, "vmxlab replay: %s: the digest %016" PRIx64 " is not the run's %016" PRIx64 "\n", trace,
+			res.digest, res.run_digest);
 	if (otherwise && !accept)
 		fprintf(stderr, "vmxlab replay: %" PRIu64 " exit%s handled otherwise than the trace shows, or not handled "
 				"(above); --accept-divergent accepts them\n", otherwise, otherwise == 1 ? "" : "s");

@@ -120,6 +120,7 @@ struct dbg {
 	volatile sig_atomic_t stop;    /* Ctrl-C */
 	bool quit;
 	unsigned errors;               /* commands answered with an error */
+	bool input_error;              /* the trace could not be read on (exit status 2, as replay and summary) */
 	struct gdb_server *gdb;        /* while a gdb client is attached */
 	const char *hv_name;           /* the handler build's name */
 };

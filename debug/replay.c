@@ -97,6 +97,7 @@ static bool advance(struct dbg *d)
 
 	if (rc < 0) {
 		fprintf(d->out, "the trace cannot be read on: %s\n", err);
+		d->input_error = true;
 		d->state = DST_ENDED;
 		return false;
 	}

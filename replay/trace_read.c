@@ -710,6 +710,32 @@ static int open_cursors(struct trc_reader *r)
 	return 0;
 }
 
+/* Files a user may take for a trace, by their first bytes: named in the
+ * error instead of a complaint about a record header. */
+static const char *known_format(const uint8_t *b, size_t n)
+{
+	static const struct { const char *magic; size_t len; const char *what; } k[] = {
+		{ "PERFILE2", 8, "a perf.data file (perf record)" },
+		{ "\x17\x08\x44tracing", 10, "a trace-cmd trace.dat file" },
+		{ "\x7f" "ELF", 4, "an ELF file" },
+		{ "\x89PNG", 4, "a PNG image" },
+		{ "\x1f\x8b", 2, "a gzip file inside a gzip file" },
+		{ "PK\x03\x04", 4, "a zip file" },
+		{ "\xfd" "7zXZ", 6, "an xz file (unxz it first)" },
+		{ "BZh", 3, "a bzip2 file (bunzip2 it first)" },
+		{ "# tracer:", 9, "ftrace text output" },
+	};
+	for (size_t i = 0; i < sizeof(k) / sizeof(k[0]); i++)
+		if (n >= k[i].len && !memcmp(b, k[i].magic, k[i].len))
+			return k[i].what;
+	size_t text = 0;
+	while (text < n && (b[text] == '\n' || b[text] == '\t' || b[text] == '\r' || (b[text] >= 0x20 && b[text] < 0x7f)))
+		text++;
+	if (n >= 16 && text == n)
+		return b[0] == '{' || b[0] == '[' ? "a JSON file" : "a text file";
+	return NULL;
+}
+
 static bool is_gzip(int fd)
 {
 	uint8_t m[2];
@@ -757,12 +783,26 @@ struct trc_reader *trc_reader_open(const char *path, unsigned flags, trc_diag_fn
 		trc_reader_close(r);
 		return NULL;
 	}
+	size_t have = 0;
+	const uint8_t *head = src_get(&r->scan, 0, 64, &have);
+	const char *what = head ? known_format(head, have) : NULL;
+	if (what) {
+		snprintf(err, errlen, "%s: this is %s%s; vmxlab reads xentrace files (docs/traces.md)", path,
+			 r->gz ? "a gzip file holding " : "", what);
+		trc_reader_close(r);
+		return NULL;
+	}
 	if (scan_chain(r) || open_cursors(r)) {
 		snprintf(err, errlen, "%s", r->err);
 		trc_reader_close(r);
 		return NULL;
 	}
 	src_fini(&r->scan);
+	if (r->gz && r->st.bytes == 0) {
+		snprintf(err, errlen, "%s: a gzip file with no data in it (cut off or corrupt)", path);
+		trc_reader_close(r);
+		return NULL;
+	}
 	if (r->st.bytes == 0)
 		warn_at(r, 0, "empty trace: no records");
 	return r;

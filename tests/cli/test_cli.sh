@@ -59,5 +59,55 @@ check "decode bad value" 2 "$V" decode io zzz
 check "decode unknown kind" 2 "$V" decode nothing 1
 check "decode needs two args" 2 "$V" decode io
 
+# Files that are not traces are named for what they are, in every command
+# that reads a trace; a gzip file with nothing in it is an error (exit 2).
+t=$(mktemp -d)
+printf '\x1f\x8b' >"$t/two.gz"
+printf '\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03' >"$t/ten.gz"
+printf 'PERFILE2\x68\x00\x00\x00\x00\x00\x00\x00' >"$t/perf.data"
+printf '{"exits": [1, 2, 3], "reasons": {}}\n' >"$t/r.json"
+gzip -c "$V" >"$t/elf.gz"
+for sub in summary replay debug; do
+	check "$sub: a 2-byte gzip is an error" 2 "$V" $sub "$t/two.gz"
+	contains "$sub: the 2-byte gzip is named" "$err" "a gzip file with no data in it"
+	check "$sub: a 10-byte gzip is an error" 2 "$V" $sub "$t/ten.gz"
+	check "$sub: perf.data is named" 2 "$V" $sub "$t/perf.data"
+	contains "$sub: perf.data is named" "$err" "this is a perf.data file (perf record); vmxlab reads xentrace files"
+done
+check "summary: an ELF file gzipped is named" 2 "$V" summary "$t/elf.gz"
+contains "summary: an ELF file gzipped is named" "$err" "this is a gzip file holding an ELF file"
+check "replay: a JSON file is named" 2 "$V" replay "$t/r.json"
+contains "replay: a JSON file is named" "$err" "this is a JSON file"
+# A trace that cannot be read on (a record header of the 20th exit's inputs
+# overwritten: found only when the reader gets there): debug exits 2, as
+# summary and replay do.
+"$V" run --quiet tests/scenarios/t-timer-dm.yaml --record "$t/ok.xt" >/dev/null 2>&1
+off=$(LC_ALL=C grep -obUaP '\x10\xf8\x01\x40' "$t/ok.xt" | LC_ALL=C sed -n '20s/:.*//p')
+cp "$t/ok.xt" "$t/cut.xt"
+printf '\x03\x03\x03\x03' | dd of="$t/cut.xt" bs=1 seek="$off" conv=notrunc status=none
+for sub in summary replay; do
+	"$V" $sub "$t/cut.xt" >/dev/null 2>&1
+	echo "$sub: $?" >>"$t/status"
+done
+printf 'continue\n' | "$V" debug "$t/cut.xt" >/dev/null 2>"$t/derr"
+echo "debug: $?" >>"$t/status"
+if [ "$(cut -d' ' -f2 "$t/status" | sort -u)" = 2 ]; then
+	echo "ok   a corrupt trace: summary, replay and debug all exit 2"
+else
+	echo "FAIL a corrupt trace: $(tr '\n' ' ' <"$t/status")"
+	failures=$((failures + 1))
+fi
+# One bit of a handler record's data flipped (the data word of the 5th
+# IOPORT_WRITE): replay names the exit and the offset where it parts.
+off=$(LC_ALL=C grep -obUaP '\x16\x22\x08[\x20\xa0]' "$t/ok.xt" | LC_ALL=C sed -n '5s/:.*//p')
+hdr=$(od -An -tu4 -j "$off" -N4 "$t/ok.xt" | tr -d ' ')
+data=$((off + 4 + (hdr >= 2147483648 ? 8 : 0) + 4))
+byte=$(od -An -tu1 -j "$data" -N1 "$t/ok.xt" | tr -d ' ')
+cp "$t/ok.xt" "$t/flip.xt"
+printf "\\x$(printf %02x $((byte ^ 1)))" | dd of="$t/flip.xt" bs=1 seek="$data" conv=notrunc status=none
+check "replay: a flipped bit of a handler record" 1 "$V" replay "$t/flip.xt"
+contains "replay: it names the exit and the offset" "$err" "is not the run's: its handler records part from the trace's at offset $off"
+rm -rf "$t"
+
 rm -f /tmp/vmxlab-cli-err.$$
 [ $failures -eq 0 ]
