@@ -3,6 +3,7 @@
  *                     [--repeat N] [--json FILE] [--tolerant] [--cpu-hz HZ] [--quiet]
  *                     [--verbose] [--accept-divergent]
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
@@ -293,7 +294,7 @@ int cmd_replay(int argc, char **argv)
 			cfg.verbose = true;
 		else if (!strcmp(a, "--accept-divergent"))
 			accept = true;
-		else if (a[0] == '-' || trace)
+		else if ((a[0] == '-' && a[1]) || trace)
 			return cli_usage_error("replay", "unknown option or extra argument");
 		else
 			trace = a;
@@ -317,6 +318,18 @@ int cmd_replay(int argc, char **argv)
 	if (hv_load(hvpath, &b, err, sizeof(err))) {
 		fprintf(stderr, "vmxlab replay: %s\n", err);
 		return EXIT_USAGE;
+	}
+	char stdin_path[32];
+	if (!strcmp(trace, "-")) {
+		/* Every replay (--repeat) reads the trace again. */
+		int fd = trc_copy_stdin();
+		if (fd < 0) {
+			fprintf(stderr, "vmxlab replay: standard input: %s\n", strerror(errno));
+			hv_unload(&b);
+			return EXIT_USAGE;
+		}
+		snprintf(stdin_path, sizeof(stdin_path), "/proc/self/fd/%d", fd);
+		trace = stdin_path;
 	}
 	cfg.trace_path = trace;
 	cfg.hv = b.hv;

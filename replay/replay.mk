@@ -63,6 +63,10 @@ bench-trace: $(BENCH_TRACE) $(BUILD)/bench/bench_trace $(BUILD)/bench/vmxlab-sum
 	  else set -- $(BUILD)/bench/vmxlab-summary; fi; \
 	  echo "vmxlab: timing '$$*' and xenalyze --summary"; \
 	  $(BUILD)/bench/bench_trace $(BENCH_TRACE) $(XENALYZE) "$$@"
+	@echo "the same trace gzip-compressed: vmxlab summary of the .gz file beside zcat | vmxlab summary -"
+	@test -s $(BENCH_TRACE).gz || gzip -1 -c $(BENCH_TRACE) >$(BENCH_TRACE).gz
+	@bash -c 'TIMEFORMAT="  summary FILE.gz:         %R s"; time $(BUILD)/vmxlab summary $(BENCH_TRACE).gz >/dev/null'
+	@bash -c 'TIMEFORMAT="  zcat FILE.gz | summary -: %R s"; time (zcat $(BENCH_TRACE).gz | $(BUILD)/vmxlab summary - >/dev/null)'
 
 # ---------------------------------------------------------------- fuzz
 # make fuzz-trace [FUZZ_SECONDS=N]: libFuzzer with ASan + UBSan on the trace

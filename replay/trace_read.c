@@ -31,6 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -93,13 +94,20 @@ static void src_fini(struct src *s)
 	s->buf = NULL;
 }
 
-/* Fill the buffer from `off`.  0, or -1 with s->err. */
+/* Fill the buffer from `off`.  0, or -1 with s->err.  A gzip stream only
+ * reads forward: a record that crosses the buffer's end keeps its first
+ * bytes, moved to the front, and the rest comes from where the stream
+ * stands (a seek back would inflate the file again from its start). */
 static int src_fill(struct src *s, uint64_t off)
 {
 	size_t got = 0;
 
+	if (s->gz && off >= s->buf_off && off < s->buf_off + s->buf_len && s->buf_off + s->buf_len == s->gz_pos) {
+		got = (size_t)(s->buf_off + s->buf_len - off);
+		memmove(s->buf, s->buf + (off - s->buf_off), got);
+	}
 	s->buf_off = off;
-	s->buf_len = 0;
+	s->buf_len = got;
 	if (off >= s->size)
 		return 0;
 	if (!s->gz) {
@@ -122,7 +130,7 @@ static int src_fill(struct src *s, uint64_t off)
 		s->buf_len = got;
 		return 0;
 	}
-	if (off != s->gz_pos) {
+	if (off + got != s->gz_pos) {
 		/* Forward: zlib decompresses and drops; backward: rewinds (only
 		 * tolerant resynchronisation can ask for that). */
 		if (gzseek(s->gz, (z_off_t)off, SEEK_SET) < 0) {
@@ -198,6 +206,7 @@ struct cursor {
 
 struct trc_reader {
 	char *path;
+	char fdpath[32];        /* what gzopen opens: the file, or the copy of standard input */
 	unsigned flags;
 	trc_diag_fn diag;
 	void *diag_ctx;
@@ -689,7 +698,7 @@ static int open_cursors(struct trc_reader *r)
 	for (unsigned i = 0; i < r->ncur; i++) {
 		struct cursor *c = &r->cur[i];
 		uint64_t first = c->next_hdr;
-		if (src_init(&c->src, r->fd, r->gz ? r->path : NULL, r->gz ? UINT64_MAX : r->st.bytes, cap)) {
+		if (src_init(&c->src, r->fd, r->gz ? r->fdpath : NULL, r->gz ? UINT64_MAX : r->st.bytes, cap)) {
 			snprintf(r->err, sizeof(r->err), "%.512s: %s", r->path, c->src.err);
 			return -1;
 		}
@@ -736,6 +745,34 @@ static const char *known_format(const uint8_t *b, size_t n)
 	return NULL;
 }
 
+/* `-`: standard input, copied into memory first (the reader goes back and
+ * forth between the pcpus' windows).  A descriptor, or -1 with errno. */
+int trc_copy_stdin(void)
+{
+	int fd = memfd_create("vmxlab-stdin-trace", MFD_CLOEXEC);
+	char buf[65536];
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	while ((n = read(STDIN_FILENO, buf, sizeof(buf))) > 0 || (n < 0 && errno == EINTR))
+		for (ssize_t done = 0; n > 0 && done < n;) {
+			ssize_t w = write(fd, buf + done, (size_t)(n - done));
+			if (w < 0 && errno != EINTR) {
+				close(fd);
+				return -1;
+			}
+			done += w > 0 ? w : 0;
+		}
+	if (n < 0) {
+		int e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return fd;
+}
+
 static bool is_gzip(int fd)
 {
 	uint8_t m[2];
@@ -764,7 +801,7 @@ struct trc_reader *trc_reader_open(const char *path, unsigned flags, trc_diag_fn
 	r->flags = flags;
 	r->diag = diag;
 	r->diag_ctx = diag_ctx;
-	r->fd = open(path, O_RDONLY | O_CLOEXEC);
+	r->fd = strcmp(path, "-") ? open(path, O_RDONLY | O_CLOEXEC) : trc_copy_stdin();
 	if (r->fd < 0 || fstat(r->fd, &sb) < 0) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		trc_reader_close(r);
@@ -777,7 +814,8 @@ struct trc_reader *trc_reader_open(const char *path, unsigned flags, trc_diag_fn
 	}
 	r->gz = is_gzip(r->fd);
 	r->st.gzip = r->gz;
-	if (src_init(&r->scan, r->fd, r->gz ? path : NULL, r->gz ? UINT64_MAX : (uint64_t)sb.st_size,
+	snprintf(r->fdpath, sizeof(r->fdpath), "/proc/self/fd/%d", r->fd);
+	if (src_init(&r->scan, r->fd, r->gz ? r->fdpath : NULL, r->gz ? UINT64_MAX : (uint64_t)sb.st_size,
 		     r->gz ? BUF_LARGE : 4096)) {
 		snprintf(err, errlen, "%s: %s", path, r->scan.err);
 		trc_reader_close(r);

@@ -283,6 +283,9 @@ struct trc_reader_stats {
 	bool gzip;
 };
 
+/* Standard input copied into memory (a trace named `-`): a descriptor of a
+ * regular file the reader can go back and forth in, or -1 with errno. */
+int trc_copy_stdin(void);
 /* Open path; scans its CPU_CHANGE chain first (every pcpu's windows must be
  * known before records can be merged).  NULL with err filled: "FILE: offset
  * N: what is wrong".  diag (may be NULL: warnings go to stderr) receives

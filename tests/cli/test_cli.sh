@@ -97,6 +97,20 @@ else
 	echo "FAIL a corrupt trace: $(tr '\n' ' ' <"$t/status")"
 	failures=$((failures + 1))
 fi
+# `-` is standard input, plain or gzip, for summary and replay (with
+# --repeat: every replay reads it again).
+gzip -c "$t/ok.xt" >"$t/ok.xt.gz"
+"$V" summary "$t/ok.xt" | sed 1d >"$t/s.file"
+"$V" summary - <"$t/ok.xt.gz" | sed 1d >"$t/s.stdin"
+if [ -s "$t/s.file" ] && cmp -s "$t/s.file" "$t/s.stdin"; then
+	echo "ok   summary - of a gzip trace on standard input: the summary of the file"
+else
+	echo "FAIL summary - of a gzip trace on standard input differs from the file's"
+	failures=$((failures + 1))
+fi
+check "replay - --repeat 2 from standard input" 0 sh -c "\"$V\" replay - --repeat 2 <\"$t/ok.xt\""
+contains "replay -: every replay agrees, the run's digest" "$out" "(every replay agrees), the run's"
+
 # One bit of a handler record's data flipped (the data word of the 5th
 # IOPORT_WRITE): replay names the exit and the offset where it parts.
 off=$(LC_ALL=C grep -obUaP '\x16\x22\x08[\x20\xa0]' "$t/ok.xt" | LC_ALL=C sed -n '5s/:.*//p')
