@@ -5,6 +5,7 @@
  * files are errors, never silently ignored.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <libgen.h>
 #include <limits.h>
 #include <math.h>
@@ -13,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <yaml.h>
@@ -132,6 +134,10 @@ static const char *scalar(struct ctx *c, const node_t *n, const char *what)
 		fail(c, n, "%s must be a single value", what);
 		return NULL;
 	}
+	if (strlen((const char *)n->data.scalar.value) != n->data.scalar.length) {
+		fail(c, n, "%s holds a NUL character", what);
+		return NULL;
+	}
 	return (const char *)n->data.scalar.value;
 }
 
@@ -186,6 +192,15 @@ static int each_pair(struct ctx *c, node_t *map, const char *what, pair_fn each,
 		node_t *v = yaml_document_get_node(c->doc, p->value);
 		if (!k || !v || k->type != YAML_SCALAR_NODE)
 			return fail(c, k ? k : map, "%s: keys must be plain names", what);
+		/* YAML 1.2, 3.2.1.1: the keys of a mapping are unique.  libyaml
+		 * keeps both; the second would quietly win or merge. */
+		for (yaml_node_pair_t *q = map->data.mapping.pairs.start; q < p; q++) {
+			node_t *qk = yaml_document_get_node(c->doc, q->key);
+			if (qk && qk->type == YAML_SCALAR_NODE &&
+			    !strcmp((const char *)qk->data.scalar.value, (const char *)k->data.scalar.value))
+				return fail(c, k, "%s: '%s' is given twice (first at line %zu)", what,
+					    (const char *)k->data.scalar.value, qk->start_mark.line + 1);
+		}
 		if (each(c, (const char *)k->data.scalar.value, k, v, arg))
 			return -1;
 	}
@@ -270,8 +285,11 @@ static int guest_pair(struct ctx *c, const char *key, node_t *k, node_t *v, void
 			return -1;
 		if (resolve(c, v, buf, s->mc.image, sizeof(s->mc.image)))
 			return -1;
-		if (access(s->mc.image, R_OK))
+		struct stat sb;
+		if (access(s->mc.image, R_OK) || stat(s->mc.image, &sb))
 			return fail(c, v, "guest.image %s: %s", s->mc.image, strerror(errno));
+		if (!S_ISREG(sb.st_mode))
+			return fail(c, v, "guest.image %s: not a regular file", s->mc.image);
 	} else if (!strcmp(key, "args")) {
 		if (get_string(c, v, "guest.args", s->mc.args, sizeof(s->mc.args)))
 			return -1;
@@ -496,6 +514,8 @@ static int expect_pair(struct ctx *c, const char *key, node_t *k, node_t *v, voi
 	if (!strcmp(key, "status")) {
 		if (get_u64(c, v, "expect.status", parse_count, "an exit status", &x))
 			return -1;
+		if (x > INT32_MAX)
+			return fail(c, v, "expect.status: %" PRIu64 " is not an exit status (0 to 2147483647)", x);
 		e->has_status = true;
 		e->status = (int)x;
 		return 0;
@@ -637,9 +657,20 @@ int scenario_load(const char *path, struct scenario *s, char *err, size_t errlen
 	}
 	c.doc = &doc;
 	node_t *root = yaml_document_get_root_node(&doc);
-	if (!root)
+	yaml_document_t next;
+	bool more = false;
+	if (root && yaml_parser_load(&parser, &next)) {
+		node_t *r2 = yaml_document_get_root_node(&next);
+		if (r2) {
+			snprintf(err, errlen, "%s:%zu:%zu: a second YAML document: a scenario is one document", path,
+				 r2->start_mark.line + 1, r2->start_mark.column + 1);
+			more = true;
+		}
+		yaml_document_delete(&next);
+	}
+	if (!more && !root)
 		fail(&c, NULL, "the file is empty");
-	else if (each_pair(&c, root, "the scenario", top_pair, s) == 0) {
+	else if (!more && each_pair(&c, root, "the scenario", top_pair, s) == 0) {
 		if (!s->mc.image[0] && !s->workload[0])
 			fail(&c, root, "guest: a workload or an image is required");
 		else if (s->mc.image[0] && s->workload[0])

@@ -134,6 +134,15 @@ static void mistakes_name_file_line_and_column(void **state)
 	assert_error_at("guest: { workload: ../x }\n", 1, 20, "not a workload name");
 	assert_error_at("name: x\n", 1, 1, "a workload or an image is required");
 	assert_error_at("guest: [1, 2\n", 2, 1, "YAML syntax");
+	/* Duplicate keys, a second document, an exit status past int, a NUL in
+	 * a string and a guest image that is not a regular file (a FIFO would
+	 * hang the run): each an error at its place. */
+	assert_error_at("guest: { workload: timer }\nguest: { workload: cpu }\n", 2, 1, "'guest' is given twice (first at line 1)");
+	assert_error_at("guest: { workload: timer, workload: cpu }\n", 1, 27, "'workload' is given twice");
+	assert_error_at("guest: { workload: timer }\n---\nname: b\n", 3, 1, "a second YAML document");
+	assert_error_at("guest: { workload: timer }\nexpect: { status: 4294967296 }\n", 2, 19, "not an exit status");
+	assert_error_at("name: \"a\\0b\"\nguest: { workload: timer }\n", 1, 7, "holds a NUL character");
+	assert_error_at("guest: { image: /dev/null }\n", 1, 17, "not a regular file");
 	/* A file that is not there names itself. */
 	assert_int_equal(scenario_load("/nonexistent/s.yaml", &sc, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "/nonexistent/s.yaml: cannot open"));
