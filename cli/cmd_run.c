@@ -54,6 +54,10 @@ int cmd_run(int argc, char **argv)
 	if (screenshot) {
 		if (sc.mc.nscreenshots == MACHINE_MAX_SCREENSHOTS || strlen(screenshot) >= sizeof(sc.mc.screenshots[0].path))
 			return cli_usage_error("run", "too many screenshots or too long a path");
+		if (machine_config_screenshots(&sc.mc, err, sizeof(err))) {
+			fprintf(stderr, "vmxlab run: --screenshot %s: %s\n", screenshot, err);
+			return EXIT_USAGE;
+		}
 		sc.mc.screenshots[sc.mc.nscreenshots].at = VTIME_NEVER;
 		snprintf(sc.mc.screenshots[sc.mc.nscreenshots].path, sizeof(sc.mc.screenshots[0].path), "%s", screenshot);
 		sc.mc.nscreenshots++;

@@ -21,15 +21,16 @@
 
 #include "vm.h"
 
+typedef yaml_node_t node_t;
+
 struct ctx {
 	const char *path;
 	char dir[4096];
 	yaml_document_t *doc;
 	char *err;
 	size_t errlen;
+	node_t *shots;          /* the screenshots: key's value, for a late error */
 };
-
-typedef yaml_node_t node_t;
 
 static int fail(struct ctx *c, const node_t *n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static int fail(struct ctx *c, const node_t *n, const char *fmt, ...)
@@ -549,6 +550,19 @@ static int expect_pair(struct ctx *c, const char *key, node_t *k, node_t *v, voi
 		       "status, output, exits, exit_share, total_exits, guest_instructions, predicted_time, virtual_time");
 }
 
+int machine_config_screenshots(const struct machine_config *mc, char *why, size_t len)
+{
+	for (unsigned i = 0; i < mc->ndevs; i++)
+		if (!strcmp(mc->devs[i].name, "vga")) {
+			if (mc->devs[i].placement == PLACE_HV)
+				return 0;
+			snprintf(why, len, "the vga model runs in vmxlab-dm (placement dm); screenshots need placement hv");
+			return -1;
+		}
+	snprintf(why, len, "the machine has no vga device");
+	return -1;
+}
+
 /* screenshots: a list of PNG files of the VGA screen, each a path (taken
  * at the end of the run) or {file: PATH, at: DURATION} (at that virtual
  * time).  Paths are relative to the current directory, like --record. */
@@ -565,6 +579,7 @@ static int screenshot_pair(struct ctx *c, const char *key, node_t *k, node_t *v,
 
 static int get_screenshots(struct ctx *c, node_t *v, struct scenario *s)
 {
+	c->shots = v;
 	if (v->type != YAML_SEQUENCE_NODE)
 		return fail(c, v, "screenshots must be a list of PNG files or {file: F, at: T}");
 	for (yaml_node_item_t *i = v->data.sequence.items.start; i < v->data.sequence.items.top; i++) {
@@ -675,6 +690,8 @@ int scenario_load(const char *path, struct scenario *s, char *err, size_t errlen
 			fail(&c, root, "guest: a workload or an image is required");
 		else if (s->mc.image[0] && s->workload[0])
 			fail(&c, root, "guest: give a workload or an image, not both");
+		else if (s->mc.nscreenshots && machine_config_screenshots(&s->mc, tmp, sizeof(tmp)))
+			fail(&c, c.shots ? c.shots : root, "screenshots: %s", tmp);
 		else
 			rc = 0;
 	}

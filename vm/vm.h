@@ -217,6 +217,9 @@ struct machine_config {
 	volatile sig_atomic_t *prof_tag;
 };
 void machine_config_defaults(struct machine_config *c);
+/* Whether the machine can take screenshots (a vga model placed hv): 0, or
+ * -1 with why. */
+int machine_config_screenshots(const struct machine_config *mc, char *why, size_t len);
 
 /* Per exit reason, what the report shows. */
 #define MACHINE_SAMPLES 4096

@@ -89,6 +89,13 @@ if "$V" run --quiet "$tmp/trap-dm.yaml" --screenshot "$tmp/x.png" >"$tmp/xdm.out
 	bad "a screenshot of a model in vmxlab-dm succeeded"
 else
 	grep -q "placement dm" "$tmp/xdm.out" && ok "screenshot of a model in vmxlab-dm: a clear error" || { bad "screenshot error"; cat "$tmp/xdm.out"; }
+	# ... before the run, not after it (no exit report), and so for a scenario's screenshots:
+	grep -q "Exit reasons" "$tmp/xdm.out" && bad "the screenshot that cannot be taken was refused only after the run" ||
+		ok "the screenshot that cannot be taken is refused before the run"
+	{ cat "$tmp/trap-dm.yaml"; printf 'screenshots:\n  - %s\n' "$tmp/y.png"; } >"$tmp/shotdm.yaml"
+	"$V" run --quiet "$tmp/shotdm.yaml" >"$tmp/ydm.out" 2>&1
+	[ $? -eq 2 ] && grep -q "shotdm.yaml:[0-9]*:[0-9]*: screenshots: the vga model runs in vmxlab-dm" "$tmp/ydm.out" &&
+		ok "a scenario's screenshots of a model in vmxlab-dm: FILE:LINE:COLUMN, exit 2" || { bad "scenario screenshots in dm"; cat "$tmp/ydm.out"; }
 fi
 
 # Unknown scenario keys under screenshots are errors.
