@@ -34,6 +34,7 @@ struct machine {
 	struct hv_host host;
 	struct vm_core core;            /* one exit's life (exit.c): charge, digest, timing */
 	struct trc_writer *trace;
+	bool trace_failed;              /* a write or the close failed: the run's status says so */
 	/* With a trace: the handler sees a recording vCPU, and its records of
 	 * one exit are held back until the exit's inputs can be put after its
 	 * VMEXIT (trace.h, TRC_VMXLAB_EXIT_TIME..MEM_READ). */

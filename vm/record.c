@@ -55,9 +55,11 @@ static bool hold(struct held **arr, unsigned *n, unsigned *cap, uint32_t ev, boo
 static void put_record(struct machine *m, uint32_t ev, bool has_tsc, uint64_t tsc, const uint32_t *w, unsigned n)
 {
 	if (m->trace && trc_writer_put(m->trace, 0, ev, has_tsc, tsc, w, n)) {
-		machine_log(0, "cannot write the trace %s: %s", m->cfg.trace_path, trc_writer_error(m->trace));
+		machine_log(0, "cannot write the trace %s: %s (it ends at its last whole window)", m->cfg.trace_path,
+			    trc_writer_error(m->trace));
 		trc_writer_close(m->trace, NULL, 0);
 		m->trace = NULL;
+		m->trace_failed = true;
 	}
 }
 
@@ -206,7 +208,9 @@ void record_close(struct machine *m, vtime_t end, uint64_t digest)
 		return;
 	uint32_t w[4] = { (uint32_t)end, (uint32_t)(end >> 32), (uint32_t)digest, (uint32_t)(digest >> 32) };
 	put_record(m, TRC_VMXLAB_RUN_END, false, 0, w, 4);
-	if (m->trace && trc_writer_close(m->trace, err, sizeof(err)))
+	if (m->trace && trc_writer_close(m->trace, err, sizeof(err))) {
 		machine_log(0, "trace %s: %s", m->cfg.trace_path, err);
+		m->trace_failed = true;
+	}
 	m->trace = NULL;
 }

@@ -148,6 +148,7 @@ static void run_end(struct machine *m, struct machine_result *r)
 	r->idle_ns = m->idle_ns;
 	r->digest = m->core.digest;
 	record_close(m, r->vtime, r->digest);
+	r->trace_failed = m->trace_failed;
 }
 
 void machine_interrupt(struct machine *m)

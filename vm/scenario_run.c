@@ -103,5 +103,7 @@ int scenario_run(struct scenario *sc, bool echo, struct run_summary *sum)
 	machine_destroy(m);
 	if (rc)
 		fprintf(stderr, "vmxlab run: %s: %s\n", sc->path, r.message);
-	return rc ? 1 : 0;
+	if (r.trace_failed)
+		fprintf(stderr, "vmxlab run: %s: the trace %s is not whole (above)\n", sc->path, sc->mc.trace_path);
+	return rc || r.trace_failed ? 1 : 0;
 }

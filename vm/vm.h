@@ -253,6 +253,7 @@ struct machine_result {
 	uint64_t exits;
 	vtime_t idle_ns;               /* virtual time the vCPU spent halted */
 	uint64_t digest;               /* of handler decisions, events, device states */
+	bool trace_failed;             /* the trace could not be written whole (the run is still reported) */
 };
 
 struct machine;

@@ -153,4 +153,13 @@ else
 	fi
 fi
 
+# A trace that cannot be written (a full disk) makes the status non-zero
+# and says so; what was written stays a valid trace (trace_write.c).
+if [ -w /dev/full ]; then
+	"$V" run --quiet tests/scenarios/t-io-hv.yaml --record /dev/full >"$tmp/full.out" 2>&1
+	rc=$?
+	[ $rc -ne 0 ] && grep -q "/dev/full: write at offset 0: No space left" "$tmp/full.out" && grep -q "is not whole" "$tmp/full.out" &&
+		ok "--record to a full disk: exit $rc, the error said" || { bad "--record /dev/full: exit $rc"; cat "$tmp/full.out"; }
+fi
+
 [ $failures -eq 0 ]
