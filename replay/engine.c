@@ -604,6 +604,18 @@ struct pending {
 	uint64_t native_ns;      /* after run_exit */
 };
 
+/* An exit not replayed: counted (first replay) with its first reason. */
+static bool skip(struct replay_reason *rr, bool first, struct pending *p, const char *why)
+{
+	if (rr && first) {
+		rr->fid[FID_SKIPPED]++;
+		if (!rr->skip_why[0])
+			snprintf(rr->skip_why, sizeof(rr->skip_why), "%s", why);
+	}
+	p->skipped = why;
+	return false;
+}
+
 /* Rebuild the exit's inputs; false when it is not replayed (counted as
  * skipped) or its vcpu cannot be set up (res->ended says why). */
 static bool prepare_exit(struct engine *e, struct exitbuf *x, struct pending *p)
@@ -639,13 +651,7 @@ static bool prepare_exit(struct engine *e, struct exitbuf *x, struct pending *p)
 			rr->exits++;
 	}
 	if (why) {
-		if (rr && first) {
-			rr->fid[FID_SKIPPED]++;
-			if (!rr->skip_why[0])
-				snprintf(rr->skip_why, sizeof(rr->skip_why), "%s", why);
-		}
-		p->skipped = why;
-		return false;
+		return skip(rr, first, p, why);
 	}
 	e->cur = c;
 	e->nemitted = 0;
@@ -662,13 +668,7 @@ static bool prepare_exit(struct engine *e, struct exitbuf *x, struct pending *p)
 		e->tsc_now = x->tsc;
 		fid = replay_infer_inputs(e, c, x, reason, &inferred, &defaulted, &why);
 		if (fid == FID_SKIPPED) {
-			if (rr && first) {
-				rr->fid[FID_SKIPPED]++;
-				if (!rr->skip_why[0])
-					snprintf(rr->skip_why, sizeof(rr->skip_why), "%s", why);
-			}
-			p->skipped = why;
-			return false;
+			return skip(rr, first, p, why);
 		}
 	}
 	if (e->now > e->last_now + REPLAY_MAX_JUMP_NS || (exact && e->now < e->last_now)) {
@@ -676,13 +676,7 @@ static bool prepare_exit(struct engine *e, struct exitbuf *x, struct pending *p)
 		 * hour between two exits: a corrupt time is not replayed. */
 		why = e->now < e->last_now ? "its virtual time goes back (a corrupt trace?)"
 					   : "its virtual time jumps by more than an hour (a corrupt trace?)";
-		if (rr && first) {
-			rr->fid[FID_SKIPPED]++;
-			if (!rr->skip_why[0])
-				snprintf(rr->skip_why, sizeof(rr->skip_why), "%s", why);
-		}
-		p->skipped = why;
-		return false;
+		return skip(rr, first, p, why);
 	}
 	e->last_now = e->now;
 	e->exact_now = exact && e->format >= 2;
