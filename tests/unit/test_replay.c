@@ -285,6 +285,13 @@ static void malformed_traces_are_errors_with_offsets(void **state)
 	fclose(f);
 	c.trace_path = path;
 	assert_int_equal(replay_run(&c, &r, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "this is a text file; vmxlab reads xentrace files"));
+	replay_result_free(&r);
+	/* Binary that is not a trace either: the record header at offset 0. */
+	f = fopen(path, "wb");
+	fwrite("\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c\x0d\x0e\x0f\x10", 1, 16, f);
+	fclose(f);
+	assert_int_equal(replay_run(&c, &r, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "offset"));
 	replay_result_free(&r);
 }
