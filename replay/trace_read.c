@@ -825,7 +825,7 @@ struct trc_reader *trc_reader_open(const char *path, unsigned flags, trc_diag_fn
 	const uint8_t *head = src_get(&r->scan, 0, 64, &have);
 	const char *what = head ? known_format(head, have) : NULL;
 	if (what) {
-		snprintf(err, errlen, "%s: this is %s%s; vmxlab reads xentrace files (docs/traces.md)", path,
+		snprintf(err, errlen, "%s: offset 0: this is %s%s; vmxlab reads xentrace files (docs/traces.md)", path,
 			 r->gz ? "a gzip file holding " : "", what);
 		trc_reader_close(r);
 		return NULL;

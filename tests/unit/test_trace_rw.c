@@ -520,6 +520,9 @@ static void not_a_trace_is_an_error_at_offset_0(void **state)
 	char err[1024];
 	spit(path, "hello, world, this is not a trace\n", 34);
 	assert_null(trc_reader_open(path, 0, diag, NULL, err, sizeof(err)));
+	assert_non_null(strstr(err, "offset 0: this is a text file; vmxlab reads xentrace files"));
+	spit(path, "\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c\x0d\x0e\x0f\x10", 16);
+	assert_null(trc_reader_open(path, 0, diag, NULL, err, sizeof(err)));
 	assert_non_null(strstr(err, "offset 0: expected a CPU_CHANGE record"));
 	assert_null(trc_reader_open("/nonexistent/trace", 0, diag, NULL, err, sizeof(err)));
 	assert_non_null(strstr(err, "No such file"));
