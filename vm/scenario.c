@@ -89,8 +89,10 @@ static bool parse_scaled(const char *s, uint64_t *out, const char *const *units,
 		unit++;
 	for (unsigned u = 0; u < n; u++) {
 		if (strcasecmp(unit, units[u]) == 0) {
+			/* Below 2^63: llround's range, and no sum of such values in
+			 * virtual time can wrap before a limit stops the run. */
 			double v = d * scale[u];
-			if (v > 1.8e19)
+			if (!(v < 9.2e18))
 				return false;
 			*out = (uint64_t)llround(v);
 			return true;
@@ -388,6 +390,19 @@ static int devices_pair(struct ctx *c, const char *key, node_t *k, node_t *v, vo
 	return each_pair(c, v, what, device_pair, &a);
 }
 
+/* A modelled cost: a duration of at most a second (no exit costs more on any
+ * machine; a larger one would only push virtual time past its limits). */
+#define COST_MAX_NS 1000000000ull
+
+static int get_cost(struct ctx *c, const node_t *v, const char *what, uint64_t *out)
+{
+	if (get_u64(c, v, what, parse_duration_ns, "a duration like 300ns", out))
+		return -1;
+	if (*out > COST_MAX_NS)
+		return fail(c, v, "%s: %" PRIu64 " ns is out of range (0 to 1s)", what, *out);
+	return 0;
+}
+
 static int reasons_pair(struct ctx *c, const char *key, node_t *k, node_t *v, void *arg)
 {
 	struct scenario *s = arg;
@@ -395,7 +410,7 @@ static int reasons_pair(struct ctx *c, const char *key, node_t *k, node_t *v, vo
 
 	if (r < 0)
 		return fail(c, k, "'%s' is not an exit reason name (see vmxlab exit-reasons)", key);
-	return get_u64(c, v, "cost.reasons", parse_duration_ns, "a duration like 300ns", &s->mc.cost.reason_ns[r]);
+	return get_cost(c, v, "cost.reasons", &s->mc.cost.reason_ns[r]);
 }
 
 static int cost_pair(struct ctx *c, const char *key, node_t *k, node_t *v, void *arg)
@@ -404,13 +419,13 @@ static int cost_pair(struct ctx *c, const char *key, node_t *k, node_t *v, void 
 	struct cost_model *m = &s->mc.cost;
 
 	if (!strcmp(key, "exit_roundtrip"))
-		return get_u64(c, v, "cost.exit_roundtrip", parse_duration_ns, "a duration like 1us", &m->exit_roundtrip_ns);
+		return get_cost(c, v, "cost.exit_roundtrip", &m->exit_roundtrip_ns);
 	if (!strcmp(key, "handler"))
-		return get_u64(c, v, "cost.handler", parse_duration_ns, "a duration like 300ns", &m->handler_ns);
+		return get_cost(c, v, "cost.handler", &m->handler_ns);
 	if (!strcmp(key, "mmio_emulation"))
-		return get_u64(c, v, "cost.mmio_emulation", parse_duration_ns, "a duration", &m->mmio_emulation_ns);
+		return get_cost(c, v, "cost.mmio_emulation", &m->mmio_emulation_ns);
 	if (!strcmp(key, "dm_roundtrip"))
-		return get_u64(c, v, "cost.dm_roundtrip", parse_duration_ns, "a duration like 10us", &m->dm_roundtrip_ns);
+		return get_cost(c, v, "cost.dm_roundtrip", &m->dm_roundtrip_ns);
 	if (!strcmp(key, "reasons"))
 		return each_pair(c, v, "cost.reasons", reasons_pair, s);
 	return unknown(c, k, "cost", key, "exit_roundtrip, handler, mmio_emulation, dm_roundtrip, reasons");

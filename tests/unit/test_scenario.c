@@ -143,6 +143,10 @@ static void mistakes_name_file_line_and_column(void **state)
 	assert_error_at("guest: { workload: timer }\nexpect: { status: 4294967296 }\n", 2, 19, "not an exit status");
 	assert_error_at("name: \"a\\0b\"\nguest: { workload: timer }\n", 1, 7, "holds a NUL character");
 	assert_error_at("guest: { image: /dev/null }\n", 1, 17, "not a regular file");
+	/* A cost past a second, or past what virtual time can hold, is out of range. */
+	assert_error_at("guest: { workload: timer }\ncost:\n  handler: 2s\n", 3, 12, "out of range (0 to 1s)");
+	assert_error_at("guest: { workload: timer }\ncost:\n  reasons: { HLT: 5s }\n", 3, 19, "out of range (0 to 1s)");
+	assert_error_at("guest: { workload: timer }\ncost:\n  dm_roundtrip: 1e19\n", 3, 17, "not a duration");
 	/* A file that is not there names itself. */
 	assert_int_equal(scenario_load("/nonexistent/s.yaml", &sc, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "/nonexistent/s.yaml: cannot open"));
