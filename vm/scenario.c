@@ -699,7 +699,7 @@ int scenario_load(const char *path, struct scenario *s, char *err, size_t errlen
 		yaml_document_delete(&next);
 	}
 	if (!more && !root)
-		fail(&c, NULL, "the file is empty");
+		snprintf(err, errlen, "%s:1:1: the file is empty (a scenario needs at least guest:)", path);
 	else if (!more && each_pair(&c, root, "the scenario", top_pair, s) == 0) {
 		if (!s->mc.image[0] && !s->workload[0])
 			fail(&c, root, "guest: a workload or an image is required");

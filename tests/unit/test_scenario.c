@@ -143,6 +143,8 @@ static void mistakes_name_file_line_and_column(void **state)
 	assert_error_at("guest: { workload: timer }\nexpect: { status: 4294967296 }\n", 2, 19, "not an exit status");
 	assert_error_at("name: \"a\\0b\"\nguest: { workload: timer }\n", 1, 7, "holds a NUL character");
 	assert_error_at("guest: { image: /dev/null }\n", 1, 17, "not a regular file");
+	assert_error_at("", 1, 1, "the file is empty");
+	assert_error_at("# only a comment\n", 1, 1, "the file is empty");
 	/* A cost past a second, or past what virtual time can hold, is out of range. */
 	assert_error_at("guest: { workload: timer }\ncost:\n  handler: 2s\n", 3, 12, "out of range (0 to 1s)");
 	assert_error_at("guest: { workload: timer }\ncost:\n  reasons: { HLT: 5s }\n", 3, 19, "out of range (0 to 1s)");
