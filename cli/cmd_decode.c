@@ -93,16 +93,28 @@ static void decode_intr_info(uint64_t raw)
 	printf("%s\n", buf);
 }
 
+/* SDM Vol. 3C 28.2.5, VM-exit instruction information: address size
+ * (bits 9:7) 0-2 are 16/32/64-bit and segment (bits 17:15) 0-5 ES..GS; the
+ * other values are not used and are shown as reserved, not decoded. */
 static void decode_insn_info(uint64_t raw)
 {
-	static const char *const seg[] = { "es", "cs", "ss", "ds", "fs", "gs", "?", "?" };
+	static const char *const seg[] = { "es", "cs", "ss", "ds", "fs", "gs" };
 	struct vmx_insn_info i;
+	char asz[32], sg[32];
 
 	vmx_insn_info_decode((uint32_t)raw, &i);
-	printf("scaling %u, reg1 %s, address size %u-bit, %s operand, operand size %u, segment %s, "
+	if (i.addr_size <= 2)
+		snprintf(asz, sizeof(asz), "%u-bit", 16u << i.addr_size);
+	else
+		snprintf(asz, sizeof(asz), "reserved (%u)", i.addr_size);
+	if (i.segment <= 5)
+		snprintf(sg, sizeof(sg), "%s", seg[i.segment]);
+	else
+		snprintf(sg, sizeof(sg), "reserved (%u)", i.segment);
+	printf("scaling %u, reg1 %s, address size %s, %s operand, operand size %u, segment %s, "
 	       "index %s, base %s, reg2 %s\n",
-	       1u << i.scaling, vmx_gpr_name(i.reg1), 16u << i.addr_size, i.reg_operand ? "register" : "memory",
-	       i.operand_size, seg[i.segment & 7], i.index_invalid ? "none" : vmx_gpr_name(i.index_reg),
+	       1u << i.scaling, vmx_gpr_name(i.reg1), asz, i.reg_operand ? "register" : "memory",
+	       i.operand_size, sg, i.index_invalid ? "none" : vmx_gpr_name(i.index_reg),
 	       i.base_invalid ? "none" : vmx_gpr_name(i.base_reg), vmx_gpr_name(i.reg2));
 }
 

@@ -55,6 +55,9 @@ check "decode io undefined size" 2 "$V" decode io 0x2
 check "decode exit-reason with entry failure" 0 "$V" decode exit-reason 0x80000021
 contains "entry failure flagged" "$out" "VM-entry failure"
 contains "reason 33 named" "$out" "INVALID_GUEST_STATE"
+check "decode insn-info with reserved fields" 0 "$V" decode insn-info 0x38380
+contains "a reserved address size is not decoded" "$out" "address size reserved (7)"
+contains "a reserved segment is not decoded" "$out" "segment reserved (7)"
 check "decode bad value" 2 "$V" decode io zzz
 check "decode unknown kind" 2 "$V" decode nothing 1
 check "decode needs two args" 2 "$V" decode io
