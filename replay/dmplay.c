@@ -73,10 +73,17 @@ static void drive_line(struct domctx *d, const struct trc_record *r)
  * record (the answer, event, idle step or sync), NULL when the group was
  * only lines.  A DM_ANSWER or IDLE is not applied: the caller wants it.
  */
-/* A time a device-model record names is at most an hour past the exit's: a
- * corrupt one must not run the devices' timers for ages (engine_priv.h). */
+/* The latest time a device-model record can name: between exits, the next
+ * exit's; within one, its VMENTRY's (an hour on, without one).  A corrupt
+ * time must not run the devices' timers for ages. */
 static bool in_reach(const struct engine *e, vtime_t t)
 {
+	const struct exitbuf *x = e->curx;
+
+	if (!x)
+		return t <= e->now;
+	if (x->entered)
+		return t <= tsc_to_ns(e, x->entry_tsc) + 1000;
 	return t <= e->now + REPLAY_MAX_JUMP_NS;
 }
 

@@ -660,7 +660,12 @@ static bool prepare_exit(struct engine *e, struct exitbuf *x, struct pending *p)
 	vmx_synth_set(c->v, VMCS_VM_EXIT_REASON, x->raw);
 	vmx_synth_set(c->v, VMCS_GUEST_RIP, x->rip);
 	if (exact) {
+		vtime_t stamped = e->now;
 		replay_apply_recorded(e, c, x, &charge0);
+		/* The run stamped the VMEXIT with the exit's time: a record that
+		 * says otherwise is corrupt, and its time is not to be trusted. */
+		if ((e->now > stamped ? e->now - stamped : stamped - e->now) > 1000)
+			return skip(rr, first, p, "its recorded time disagrees with its VMEXIT's TSC (a corrupt trace?)");
 		e->tsc_now = ns_to_tsc(e, e->now + charge0);
 		fid = FID_RECORDED;
 		res->exact = true;
@@ -683,6 +688,7 @@ static bool prepare_exit(struct engine *e, struct exitbuf *x, struct pending *p)
 	if (e->exact_now) {
 		/* What the device model did since the last exit, then this exit's
 		 * own answers for the handler (dmplay.c). */
+		e->curx = NULL;
 		dmplay_drain(e, c->d);
 		if (x->ucap < x->n) {
 			uint8_t *u = realloc(x->used, x->n);
@@ -995,6 +1001,9 @@ static int pass_end(struct engine *e, char *err, size_t errlen)
 			settle_halt(e, c, false);
 	/* Device state at the end, in the run's order; a format-2 trace has the
 	 * state of the devices placed dm as vmxlab-dm dumped it. */
+	e->curx = NULL;
+	if (e->have_end && e->end_ns > e->now && e->end_ns <= e->last_now + REPLAY_MAX_JUMP_NS)
+		e->now = e->end_ns;
 	if (e->doms && e->format >= 2)
 		dmplay_drain(e, e->doms);
 	for (struct vctx *c = e->vcpus; c; c = c->next) {

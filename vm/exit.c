@@ -20,7 +20,7 @@
 
 #include "vm.h"
 
-void vm_fnv(uint64_t *h, const void *data, size_t len)
+static void vm_fnv(uint64_t *h, const void *data, size_t len)
 {
 	const uint8_t *p = data;
 

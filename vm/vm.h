@@ -164,7 +164,6 @@ void vm_core_note_record(struct vm_core *c, uint32_t ev, const uint32_t *w, unsi
  * placed in vmxlab-dm is dumped by `remote` (NULL: by its ops here). */
 void vm_core_digest_devices(struct vm_core *c, struct platform *p,
 			    int (*remote)(void *ctx, const struct vmx_dev *d, FILE *out), void *ctx);
-void vm_fnv(uint64_t *h, const void *data, size_t len);
 
 /* The native timer of vm_exit_handle: the host TSC's period in ns and the
  * cost of an empty begin/end pair, calibrated once per process. */
