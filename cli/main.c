@@ -3,6 +3,7 @@
  * first word and dispatches.  Exit codes: 0 success, 1 a failed check,
  * 2 usage or input error (cli.h).
  */
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -89,6 +90,10 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return EXIT_USAGE;
 	}
+	/* A file-size limit (ulimit -f) makes a write fail with EFBIG, which the
+	 * writers report and recover from (the trace cut back to its last whole
+	 * window); the default SIGXFSZ would kill vmxlab without a word. */
+	signal(SIGXFSZ, SIG_IGN);
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)
 		return cmd_help(0, NULL);
 	if (strcmp(argv[1], "--version") == 0)

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "machine.h"
@@ -31,8 +32,16 @@ int sim_mem_alloc(struct sim_machine *m, char *err, size_t errlen)
 		return -1;
 	}
 	if (ftruncate(m->ram_fd, (off_t)m->cfg.ram_size) != 0) {
-		snprintf(err, errlen, "cannot size guest RAM to %llu bytes: %s",
-			 (unsigned long long)m->cfg.ram_size, strerror(errno));
+		struct rlimit fsize;
+		/* Guest RAM is a file (shared with vmxlab-dm), so RLIMIT_FSIZE applies. */
+		if (errno == EFBIG && getrlimit(RLIMIT_FSIZE, &fsize) == 0 && fsize.rlim_cur != RLIM_INFINITY)
+			snprintf(err, errlen,
+				 "guest RAM (%llu MiB, a shared-memory file) is larger than the file-size limit "
+				 "(ulimit -f: %llu KiB)", (unsigned long long)(m->cfg.ram_size >> 20),
+				 (unsigned long long)(fsize.rlim_cur >> 10));
+		else
+			snprintf(err, errlen, "cannot size guest RAM to %llu bytes: %s",
+				 (unsigned long long)m->cfg.ram_size, strerror(errno));
 		return -1;
 	}
 	m->ram = mmap(NULL, m->cfg.ram_size, PROT_READ | PROT_WRITE, MAP_SHARED, m->ram_fd, 0);

@@ -162,4 +162,27 @@ if [ -w /dev/full ]; then
 		ok "--record to a full disk: exit $rc, the error said" || { bad "--record /dev/full: exit $rc"; cat "$tmp/full.out"; }
 fi
 
+# A file-size limit (ulimit -f): below guest RAM (a shared-memory file) the
+# run is refused with the reason; reached mid-trace, the trace stops at its
+# last whole window and the status says so - never a silent SIGXFSZ.
+cat >"$tmp/fsize.yaml" <<'YAML'
+name: fsize
+machine: { ram: 4M }
+guest: { workload: t-spin }
+devices:
+  pic: { placement: hv }
+limits: { virtual_time: 1s }
+YAML
+(ulimit -f 1000; "$V" run --quiet "$tmp/fsize.yaml" --record "$tmp/fsize.xt" >"$tmp/fsize.out" 2>&1)
+rc=$?
+[ $rc -eq 2 ] && grep -q "larger than the file-size limit (ulimit -f: 1000 KiB)" "$tmp/fsize.out" &&
+	ok "ulimit -f below guest RAM: refused, exit 2" || { bad "ulimit -f 1000: exit $rc"; cat "$tmp/fsize.out"; }
+(ulimit -f 4200; "$V" run --quiet "$tmp/fsize.yaml" --record "$tmp/fsize.xt" >"$tmp/fsize.out" 2>&1)
+rc=$?
+size=$(stat -c %s "$tmp/fsize.xt" 2>/dev/null || echo 0)
+[ $rc -eq 1 ] && grep -q "File too large (it ends at its last whole window)" "$tmp/fsize.out" &&
+	[ "$size" -gt 1000000 ] && [ "$size" -le $((4200 * 1024)) ] && "$V" summary "$tmp/fsize.xt" >/dev/null 2>&1 &&
+	ok "ulimit -f reached mid-trace: exit 1, the trace ($size bytes) reads back" ||
+	{ bad "ulimit -f 4200: exit $rc, trace $size bytes"; cat "$tmp/fsize.out"; }
+
 [ $failures -eq 0 ]
