@@ -12,18 +12,20 @@
  * then each pcpu keeps its own file offset and skips the windows of others,
  * and records are merged across pcpus by TSC) the reader:
  *
- *   1. scans the CPU_CHANGE chain once (open): finds every pcpu and its first
- *      window, reports a truncated last window, and in strict mode fails on a
- *      broken chain before any record is returned;
+ *   1. scans the CPU_CHANGE chain once (open): finds every pcpu and lists
+ *      the offsets of its windows, reports a truncated last window, and in
+ *      strict mode fails on a broken chain before any record is returned;
  *   2. gives each pcpu a cursor with its own small buffer (and, for gzip, its
- *      own zlib stream) that walks the chain forward to that pcpu's windows;
+ *      own zlib stream) that jumps forward from one of its windows to the
+ *      next (xenalyze hops over the others' headers: P^2 reads for P pcpus);
  *   3. merges the cursors' next records with a binary heap keyed on
  *      (tsc, cpu).  Records without a TSC take their pcpu's last TSC
  *      (xenalyze __fill_in_record_info: ri->tsc = p->last_tsc).
  *
- * Memory is one buffer per pcpu plus the heap: it does not depend on the
- * size of the file.  Cursors only move forward, so a gzip stream per cursor
- * never has to seek back (except when tolerant mode resynchronises).
+ * Reading costs O(records * log pcpus).  Memory is one buffer per pcpu, the
+ * heap and 8 bytes per window (a window is usually tens of KiB): it does not
+ * grow with the records.  Cursors only move forward, so a gzip stream per
+ * cursor never has to seek back (except when tolerant mode resynchronises).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -60,12 +62,14 @@ struct src {
 	size_t cap;
 	uint64_t buf_off;
 	size_t buf_len;
+	uint64_t *reads;        /* the reader's count of read calls */
 	char err[160];
 };
 
-static int src_init(struct src *s, int fd, const char *gzpath, uint64_t size, size_t cap)
+static int src_init(struct src *s, int fd, const char *gzpath, uint64_t size, size_t cap, uint64_t *reads)
 {
 	memset(s, 0, sizeof(*s));
+	s->reads = reads;
 	s->fd = fd;
 	s->size = size;
 	s->cap = cap;
@@ -116,6 +120,7 @@ static int src_fill(struct src *s, uint64_t off)
 			want = (size_t)(s->size - off);
 		while (got < want) {
 			ssize_t k = pread(s->fd, s->buf + got, want - got, (off_t)(off + got));
+			(*s->reads)++;
 			if (k < 0 && errno == EINTR)
 				continue;
 			if (k < 0) {
@@ -143,6 +148,7 @@ static int src_fill(struct src *s, uint64_t off)
 	}
 	while (got < s->cap) {
 		int k = gzread(s->gz, s->buf + got, (unsigned)(s->cap - got));
+		(*s->reads)++;
 		if (k < 0) {
 			int e;
 			snprintf(s->err, sizeof(s->err), "gzip data near offset %llu: %s",
@@ -195,6 +201,8 @@ struct cursor {
 	uint32_t cpu;
 	struct src src;
 	uint64_t next_hdr;      /* where this pcpu's next window is searched from */
+	uint64_t *wins;         /* the header offsets of this pcpu's windows (scan) */
+	uint32_t nwins, iwin;   /* ... how many, and the next one to read */
 	uint64_t pos, end;      /* the current window's unread records */
 	bool win_truncated;
 	uint64_t last_tsc;
@@ -215,6 +223,8 @@ struct trc_reader {
 	struct src scan;        /* the chain scan at open; resync helper */
 	struct cursor *cur;     /* one per pcpu, in order of first window */
 	unsigned ncur;
+	unsigned *cpu_map;      /* open-addressed: cpu -> cursor index + 1 (0: free) */
+	unsigned map_cap;       /* a power of two, over twice ncur */
 	unsigned *heap;         /* cursor indexes, min-heap on (head.rec.tsc, cpu) */
 	unsigned nheap;
 	bool pending;           /* heap[0]'s head was returned: advance it first */
@@ -293,6 +303,7 @@ static const uint8_t *src_header(struct src *s, uint64_t off, uint8_t *hdr, size
 	size_t got = 0;
 	while (got < HDR_BYTES && off + got < s->size) {
 		ssize_t k = pread(s->fd, hdr + got, HDR_BYTES - got, (off_t)(off + got));
+		(*s->reads)++;
 		if (k < 0 && errno == EINTR)
 			continue;
 		if (k < 0) {
@@ -560,6 +571,13 @@ static int cursor_advance(struct trc_reader *r, struct cursor *c)
 	for (;;) {
 		if (c->pos >= c->end) {
 			struct window w;
+			/* The scan listed this pcpu's windows: jump to the next one
+			 * instead of hopping over every other pcpu's (which made a
+			 * trace of P pcpus cost P^2 header reads). */
+			if (c->iwin < c->nwins)
+				c->next_hdr = c->wins[c->iwin++];
+			else if (c->wins)
+				c->next_hdr = r->st.bytes;
 			int k = chain_next(r, &c->src, c->next_hdr, c->cpu, &w, false);
 			if (k < 0)
 				return -1;
@@ -645,12 +663,54 @@ static bool still_first(const struct trc_reader *r, const struct cursor *c)
 
 /* ------------------------------------------------------------------ open */
 
-static struct cursor *find_cursor(struct trc_reader *r, uint32_t cpu)
+static unsigned cpu_slot(const struct trc_reader *r, uint32_t cpu)
 {
-	for (unsigned i = 0; i < r->ncur; i++)
-		if (r->cur[i].cpu == cpu)
-			return &r->cur[i];
-	return NULL;
+	unsigned i = (cpu * 2654435761u) & (r->map_cap - 1);
+
+	while (r->cpu_map[i] && r->cur[r->cpu_map[i] - 1].cpu != cpu)
+		i = (i + 1) & (r->map_cap - 1);
+	return i;
+}
+
+/* The cursor of `cpu`, made if new; NULL when out of memory. */
+static struct cursor *cursor_of(struct trc_reader *r, uint32_t cpu)
+{
+	if (r->map_cap && r->cpu_map[cpu_slot(r, cpu)])
+		return &r->cur[r->cpu_map[cpu_slot(r, cpu)] - 1];
+	if (2 * (r->ncur + 1) > r->map_cap) {
+		unsigned cap = r->map_cap ? 2 * r->map_cap : 32;
+		unsigned *map = calloc(cap, sizeof(*map));
+		struct cursor *cur = realloc(r->cur, cap / 2 * sizeof(*cur));
+		if (!map || !cur) {
+			free(map);
+			if (cur)
+				r->cur = cur;
+			return NULL;
+		}
+		free(r->cpu_map);
+		r->cur = cur;
+		r->cpu_map = map;
+		r->map_cap = cap;
+		for (unsigned i = 0; i < r->ncur; i++)
+			r->cpu_map[cpu_slot(r, r->cur[i].cpu)] = i + 1;
+	}
+	struct cursor *c = &r->cur[r->ncur];
+	memset(c, 0, sizeof(*c));
+	c->cpu = cpu;
+	r->cpu_map[cpu_slot(r, cpu)] = ++r->ncur;
+	return c;
+}
+
+static int add_window(struct cursor *c, uint64_t hdr)
+{
+	if ((c->nwins & (c->nwins - 1)) == 0) {
+		uint64_t *w = realloc(c->wins, (c->nwins ? 2 * (size_t)c->nwins : 1) * sizeof(*w));
+		if (!w)
+			return -1;
+		c->wins = w;
+	}
+	c->wins[c->nwins++] = hdr;
+	return 0;
 }
 
 /* Pass 1: every window header, so that every pcpu is known up front. */
@@ -658,24 +718,13 @@ static int scan_chain(struct trc_reader *r)
 {
 	struct window w;
 	uint64_t off = 0;
-	unsigned cap = 0;
 	int k;
 
 	while ((k = chain_next(r, &r->scan, off, UINT32_MAX, &w, true)) > 0) {
 		r->st.windows++;
-		if (!find_cursor(r, w.cpu)) {
-			if (r->ncur == cap) {
-				cap = cap ? 2 * cap : 8;
-				struct cursor *c = realloc(r->cur, cap * sizeof(*c));
-				if (!c)
-					return fail_at(r, w.hdr, "out of memory");
-				r->cur = c;
-			}
-			memset(&r->cur[r->ncur], 0, sizeof(r->cur[0]));
-			r->cur[r->ncur].cpu = w.cpu;
-			r->cur[r->ncur].next_hdr = w.hdr;
-			r->ncur++;
-		}
+		struct cursor *c = cursor_of(r, w.cpu);
+		if (!c || add_window(c, w.hdr))
+			return fail_at(r, w.hdr, "out of memory");
 		off = w.end;
 	}
 	if (k < 0)
@@ -697,8 +746,9 @@ static int open_cursors(struct trc_reader *r)
 		return fail_at(r, 0, "out of memory");
 	for (unsigned i = 0; i < r->ncur; i++) {
 		struct cursor *c = &r->cur[i];
-		uint64_t first = c->next_hdr;
-		if (src_init(&c->src, r->fd, r->gz ? r->fdpath : NULL, r->gz ? UINT64_MAX : r->st.bytes, cap)) {
+		uint64_t first = c->wins[0];
+		if (src_init(&c->src, r->fd, r->gz ? r->fdpath : NULL, r->gz ? UINT64_MAX : r->st.bytes, cap,
+			     &r->st.reads)) {
 			snprintf(r->err, sizeof(r->err), "%.512s: %s", r->path, c->src.err);
 			return -1;
 		}
@@ -816,7 +866,7 @@ struct trc_reader *trc_reader_open(const char *path, unsigned flags, trc_diag_fn
 	r->st.gzip = r->gz;
 	snprintf(r->fdpath, sizeof(r->fdpath), "/proc/self/fd/%d", r->fd);
 	if (src_init(&r->scan, r->fd, r->gz ? r->fdpath : NULL, r->gz ? UINT64_MAX : (uint64_t)sb.st_size,
-		     r->gz ? BUF_LARGE : 4096)) {
+		     r->gz ? BUF_LARGE : 4096, &r->st.reads)) {
 		snprintf(err, errlen, "%s: %s", path, r->scan.err);
 		trc_reader_close(r);
 		return NULL;
@@ -906,10 +956,13 @@ void trc_reader_close(struct trc_reader *r)
 {
 	if (!r)
 		return;
-	for (unsigned i = 0; i < r->ncur; i++)
+	for (unsigned i = 0; i < r->ncur; i++) {
 		src_fini(&r->cur[i].src);
+		free(r->cur[i].wins);
+	}
 	src_fini(&r->scan);
 	free(r->cur);
+	free(r->cpu_map);
 	free(r->heap);
 	if (r->fd >= 0)
 		close(r->fd);

@@ -279,6 +279,7 @@ struct trc_reader_stats {
 	uint64_t skipped_bytes;  /* bytes skipped because of them */
 	uint64_t tsc_backwards;  /* records whose TSC is below their pcpu's last */
 	uint64_t warnings;
+	uint64_t reads;          /* read calls on the file (pread, gzread): O(windows) */
 	bool truncated;          /* the last window is cut short */
 	bool gzip;
 };

@@ -346,6 +346,48 @@ static void reader_merges_pcpus_by_tsc(void **state)
 	trc_reader_close(r);
 }
 
+/* 1,024 pcpus of 8 windows each, interleaved as xentrace writes them: every
+ * record comes back in TSC order, and the reader reads each window about
+ * once instead of hopping over every other pcpu's header (P^2 reads: the
+ * many-pcpu case took a minute at 4,096 pcpus). */
+static void many_pcpus_cost_reads_per_window(void **state)
+{
+	enum { P = 1024, W = 8 };
+	static uint8_t b[P * W * 28];
+	size_t len = 0;
+	(void)state;
+	for (unsigned w = 0; w < W; w++)
+		for (unsigned cpu = 0; cpu < P; cpu++) {
+			uint64_t tsc = 1000 + (uint64_t)w * P + (P - 1 - cpu);
+			wr32(b + len, 0x2001f003u);          /* CPU_CHANGE, 2 words */
+			wr32(b + len + 4, cpu);
+			wr32(b + len + 8, 16);
+			wr32(b + len + 12, TRC_HVM_VMEXIT | 1u << 28 | 1u << 31);  /* TSC, 1 word */
+			wr32(b + len + 16, (uint32_t)tsc);
+			wr32(b + len + 20, (uint32_t)(tsc >> 32));
+			wr32(b + len + 24, 12);
+			len += 28;
+		}
+	spit(path, b, len);
+	struct trc_reader *r = ropen(path, 0);
+	const struct trc_item *it;
+	int status;
+	uint64_t n = 0, last = 0;
+	while ((it = trc_reader_next_ref(r, &status))) {
+		assert_true(it->rec.tsc >= last);
+		last = it->rec.tsc;
+		n++;
+	}
+	assert_int_equal(status, 0);
+	const struct trc_reader_stats *st = trc_reader_stats(r);
+	assert_int_equal(st->cpus, P);
+	assert_int_equal(st->windows, P * W);
+	assert_int_equal(n, P * W);
+	if (st->reads > 4 * st->windows)
+		fail_msg("%llu reads for %llu windows", (unsigned long long)st->reads, (unsigned long long)st->windows);
+	trc_reader_close(r);
+}
+
 static void reader_tracks_domain_and_vcpu_per_pcpu(void **state)
 {
 	(void)state;
@@ -737,6 +779,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(writer_reports_write_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(file_is_valid_after_every_flush, setup, teardown),
 		cmocka_unit_test_setup_teardown(reader_merges_pcpus_by_tsc, setup, teardown),
+		cmocka_unit_test_setup_teardown(many_pcpus_cost_reads_per_window, setup, teardown),
 		cmocka_unit_test_setup_teardown(reader_tracks_domain_and_vcpu_per_pcpu, setup, teardown),
 		cmocka_unit_test_setup_teardown(lost_and_wrap_records, setup, teardown),
 		cmocka_unit_test_setup_teardown(exit_records_32_and_64_bit, setup, teardown),
