@@ -124,7 +124,9 @@ static int open_live(struct dbg *d, struct scenario *sc, const char *path, const
 	sc->mc.console = d->out;
 	d->m = machine_create(&sc->mc, err, sizeof(err));
 	if (!d->m) {
-		fprintf(stderr, "vmxlab debug: %s: %s\n", path, err);
+		char where[sizeof(err) + 4200];
+		scenario_locate_error(sc, err, where, sizeof(where));
+		fprintf(stderr, "vmxlab debug: %s\n", where);
 		return EXIT_USAGE;
 	}
 	d->log = calloc(1, sizeof(*d->log));

@@ -85,6 +85,9 @@ static int profile_scenario(const char *path, const char *hv, struct profile_run
 	}
 	struct machine *m = machine_create(&sc.mc, p->err, sizeof(p->err));
 	if (!m) {
+		char where[sizeof(p->err) + 4200];
+		scenario_locate_error(&sc, p->err, where, sizeof(where));
+		snprintf(p->err, sizeof(p->err), "%.4000s", where);
 		take_dm(p);
 		return EXIT_USAGE;
 	}

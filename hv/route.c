@@ -99,7 +99,10 @@ static int dm_request(struct hv *hv, struct vmx_dev *dev, struct vmx_ioreq *req)
 			 "device-model process failed on a request to %s (%s %s 0x%llx, %u bytes)",
 			 dev->ops->name,
 			 req->type == IOREQ_MMIO ? "mmio" : req->type == IOREQ_PIO ? "port" : "interrupt",
-			 req->dir ? "read" : "write", (unsigned long long)req->addr, req->size);
+			 req->dir ? "read" : "write",
+			 (unsigned long long)(req->range < dev->ops->nranges ? dev->ops->ranges[req->range].base : 0) +
+				 req->addr,
+			 req->size);
 		return -1;
 	}
 	return 0;

@@ -79,13 +79,69 @@ static void after_dm_answer(struct machine *m, enum dm_op op)
 	}
 }
 
+/* The name of the device vmxlab-dm serves as number `dev`. */
+static const char *dm_dev_name(const struct machine *m, unsigned dev)
+{
+	for (unsigned i = 0; i < m->cfg.ndevs; i++)
+		if (m->cfg.devs[i].placement != PLACE_HV && m->dm_index[i] == dev)
+			return m->cfg.devs[i].name;
+	return "?";
+}
+
+/* A request to vmxlab-dm in words, for an error: the device and what was
+ * asked of it (a failed dm_call leaves req as it was sent). */
+static void describe_dm_request(const struct machine *m, enum dm_op op, unsigned dev, const struct vmx_ioreq *req,
+				char *out, size_t len)
+{
+	const char *name = dm_dev_name(m, dev);
+	size_t n = 0;
+
+	switch (op) {
+	case DM_OP_IO: {
+		const struct vmx_dev_ops *ops = vmx_dev_lookup(name);
+		uint64_t base = ops && req->range < ops->nranges ? ops->ranges[req->range].base : 0;
+		n = (size_t)snprintf(out, len, "%s's %s %s 0x%" PRIx64 " (%u byte%s)", name,
+				     req->type == IOREQ_MMIO ? "MMIO" : "port", req->dir ? "read of" : "write to",
+				     base + req->addr, req->size, req->size == 1 ? "" : "s");
+		if (!req->dir && n < len)
+			snprintf(out + n, len - n, " of 0x%" PRIx64, req->data);
+		return;
+	}
+	case DM_OP_TIMER:
+		n = (size_t)snprintf(out, len, "the timer request at %.9f s for", (double)req->now / 1e9);
+		for (unsigned i = 0; i < m->cfg.ndevs && n < len; i++)
+			if (m->cfg.devs[i].placement != PLACE_HV)
+				n += (size_t)snprintf(out + n, len - n, " %s", m->cfg.devs[i].name);
+		return;
+	case DM_OP_IRQ:
+		snprintf(out, len, "interrupt line %" PRIu64 " going %s, sent to the PIC", req->addr,
+			 req->data ? "high" : "low");
+		return;
+	case DM_OP_RESET:
+		snprintf(out, len, "the reset of %s", name);
+		return;
+	case DM_OP_DUMP:
+		snprintf(out, len, "the state dump of %s", name);
+		return;
+	case DM_OP_QUIT:
+		snprintf(out, len, "the request to quit");
+		return;
+	}
+	snprintf(out, len, "request %d", (int)op);
+}
+
 int host_dm_request(struct machine *m, enum dm_op op, unsigned dev, struct vmx_ioreq *req)
 {
-	char err[400];
+	char err[300], what[200];
 
 	req->now = sim_now(m->sim);
 	if (dm_call(m->dm, op, dev, req, err, sizeof(err))) {
-		snprintf(m->failure, sizeof(m->failure), "%s", err);
+		/* The first failure is the one to report; later requests only
+		 * find the process gone. */
+		if (!m->failure[0]) {
+			describe_dm_request(m, op, dev, req, what, sizeof(what));
+			snprintf(m->failure, sizeof(m->failure), "%s during %s", err, what);
+		}
 		return -1;
 	}
 	after_dm_answer(m, op);

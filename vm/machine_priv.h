@@ -54,6 +54,7 @@ struct machine {
 	struct port_stats mmio[PLATFORM_MAX_DEVS]; /* per device, its MMIO windows */
 	uint32_t rng;
 	volatile sig_atomic_t interrupted;
+	volatile sig_atomic_t wall_expired;  /* cfg.max_wall_ns passed (run.c) */
 	char failure[512];              /* a device-model failure, for the result */
 	struct machine_dbg *dbg;        /* vmxlab debug (machine_debug_begin), else NULL */
 	/* Guest-physical ranges mapped onto memory shared with a device

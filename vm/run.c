@@ -3,8 +3,10 @@
  * steps for the debugger.  Each exit goes through one_exit, which hands it
  * to vm_exit_handle (exit.c) and keeps what the report and the trace need.
  */
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "machine_priv.h"
 
@@ -88,10 +90,62 @@ static int dump_remote(void *ctx, const struct vmx_dev *d, FILE *out)
 
 static void run_end(struct machine *m, struct machine_result *r);
 
+/* The wall-time limit: a CLOCK_MONOTONIC timer whose SIGALRM stops the
+ * machine wherever it is - in the guest, in a handler, in an idle loop or
+ * waiting for vmxlab-dm. */
+static void on_wall_limit(int sig, siginfo_t *si, void *uc)
+{
+	struct machine *m = si->si_value.sival_ptr;
+
+	(void)sig;
+	(void)uc;
+	if (si->si_code == SI_TIMER && m) {
+		m->wall_expired = 1;
+		machine_interrupt(m);
+	}
+}
+
+struct wall_timer {
+	timer_t id;
+	bool armed;
+	struct sigaction old;
+};
+
+static void wall_timer_start(struct machine *m, struct wall_timer *w)
+{
+	struct sigaction sa = { .sa_sigaction = on_wall_limit, .sa_flags = SA_SIGINFO };
+	struct sigevent ev = { .sigev_notify = SIGEV_SIGNAL, .sigev_signo = SIGALRM, .sigev_value.sival_ptr = m };
+	struct itimerspec its = { .it_value = { (time_t)(m->cfg.max_wall_ns / 1000000000u),
+						(long)(m->cfg.max_wall_ns % 1000000000u) } };
+
+	w->armed = false;
+	if (!m->cfg.max_wall_ns)
+		return;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGALRM, &sa, &w->old);
+	if (timer_create(CLOCK_MONOTONIC, &ev, &w->id) == 0) {
+		w->armed = true;
+		timer_settime(w->id, 0, &its, NULL);
+	} else {
+		machine_log(1, "no wall-time limit: timer_create failed");
+	}
+}
+
+static void wall_timer_stop(struct wall_timer *w)
+{
+	if (!w->armed)
+		return;
+	timer_delete(w->id);
+	sigaction(SIGALRM, &w->old, NULL);
+}
+
 int machine_run(struct machine *m, struct machine_result *r)
 {
+	struct wall_timer wall;
+
 	memset(r, 0, sizeof(*r));
 	r->end = END_ERROR;
+	wall_timer_start(m, &wall);
 	for (;;) {
 		enum sim_stop st = sim_run(m->sim);
 		if (m->failure[0]) {
@@ -113,11 +167,8 @@ int machine_run(struct machine *m, struct machine_result *r)
 			}
 			continue;
 		}
-		if (st == SIM_STOP_REQUEST && m->interrupted) {
-			r->end = END_INTERRUPTED;
-			snprintf(r->message, sizeof(r->message), "interrupted");
+		if (st == SIM_STOP_REQUEST && m->interrupted)
 			break;
-		}
 		if (st == SIM_STOP_BUDGET) {
 			r->end = END_LIMIT;
 			snprintf(r->message, sizeof(r->message), "instruction limit reached");
@@ -129,6 +180,24 @@ int machine_run(struct machine *m, struct machine_result *r)
 			 sim_error(m->sim));
 		r->end = st == SIM_STOP_IDLE ? END_GUEST_DEAD : END_ERROR;
 		break;
+	}
+	wall_timer_stop(&wall);
+	/* Stopped from outside, whatever the loop was doing then - including a
+	 * handler whose request to vmxlab-dm was left unanswered. */
+	if (m->interrupted && r->end != END_GUEST_EXIT) {
+		char detail[sizeof(m->failure) + 4];
+		snprintf(detail, sizeof(detail), "%s%s", m->failure[0] ? ": " : "", m->failure);
+		if (m->wall_expired) {
+			r->end = END_ERROR;
+			snprintf(r->message, sizeof(r->message),
+				 "wall-time limit of %g s reached at virtual time %.6f s after %llu exits "
+				 "(limits.wall_time; what ran is not reproducible past here)%s",
+				 (double)m->cfg.max_wall_ns / 1e9, (double)sim_now(m->sim) / 1e9,
+				 (unsigned long long)sim_exits(m->sim), detail);
+		} else {
+			r->end = END_INTERRUPTED;
+			snprintf(r->message, sizeof(r->message), "interrupted%s", detail);
+		}
 	}
 	run_end(m, r);
 	return r->end == END_GUEST_EXIT || r->end == END_LIMIT ? 0 : -1;
@@ -155,6 +224,8 @@ void machine_interrupt(struct machine *m)
 {
 	m->interrupted = 1;
 	sim_request_stop(m->sim);
+	if (m->dm)
+		dm_abandon(m->dm);
 }
 
 /* ------------------------------------------------------------ debugging

@@ -379,6 +379,8 @@ static int devices_pair(struct ctx *c, const char *key, node_t *k, node_t *v, vo
 	}
 	if (s->mc.ndevs == PLATFORM_MAX_DEVS)
 		return fail(c, k, "too many devices (max %d)", PLATFORM_MAX_DEVS);
+	s->dev_at[s->mc.ndevs].line = (unsigned)k->start_mark.line + 1;
+	s->dev_at[s->mc.ndevs].col = (unsigned)k->start_mark.column + 1;
 	struct machine_dev_config *d = &s->mc.devs[s->mc.ndevs++];
 	snprintf(d->name, sizeof(d->name), "%s", key);
 	d->placement = PLACE_HV;
@@ -431,6 +433,16 @@ static int cost_pair(struct ctx *c, const char *key, node_t *k, node_t *v, void 
 	return unknown(c, k, "cost", key, "exit_roundtrip, handler, mmio_emulation, dm_roundtrip, reasons");
 }
 
+/* A limit's duration, or `none` (0: no limit). */
+static bool parse_limit(const char *s, uint64_t *out)
+{
+	if (!strcmp(s, "none")) {
+		*out = 0;
+		return true;
+	}
+	return parse_duration_ns(s, out);
+}
+
 static int limits_pair(struct ctx *c, const char *key, node_t *k, node_t *v, void *arg)
 {
 	struct scenario *s = arg;
@@ -438,8 +450,12 @@ static int limits_pair(struct ctx *c, const char *key, node_t *k, node_t *v, voi
 	if (!strcmp(key, "instructions"))
 		return get_u64(c, v, "limits.instructions", parse_count, "a count like 1e9", &s->mc.max_insns);
 	if (!strcmp(key, "virtual_time"))
-		return get_u64(c, v, "limits.virtual_time", parse_duration_ns, "a duration like 2s", &s->mc.max_vtime);
-	return unknown(c, k, "limits", key, "instructions, virtual_time");
+		return get_u64(c, v, "limits.virtual_time", parse_limit, "a duration like 2s, or none",
+			       &s->mc.max_vtime);
+	if (!strcmp(key, "wall_time"))
+		return get_u64(c, v, "limits.wall_time", parse_limit, "a duration like 30s, or none",
+			       &s->mc.max_wall_ns);
+	return unknown(c, k, "limits", key, "instructions, virtual_time, wall_time");
 }
 
 static int record_pair(struct ctx *c, const char *key, node_t *k, node_t *v, void *arg)
@@ -666,6 +682,8 @@ int scenario_load(const char *path, struct scenario *s, char *err, size_t errlen
 
 	memset(s, 0, sizeof(*s));
 	machine_config_defaults(&s->mc);
+	s->mc.max_vtime = SCENARIO_DEFAULT_VIRTUAL_TIME;
+	s->mc.max_wall_ns = SCENARIO_DEFAULT_WALL_TIME;
 	snprintf(s->path, sizeof(s->path), "%s", path);
 	snprintf(tmp, sizeof(tmp), "%s", path);
 	snprintf(c.dir, sizeof(c.dir), "%s", dirname(tmp));
@@ -719,6 +737,18 @@ int scenario_load(const char *path, struct scenario *s, char *err, size_t errlen
 	yaml_parser_delete(&parser);
 	fclose(f);
 	return rc;
+}
+
+void scenario_locate_error(const struct scenario *s, const char *err, char *out, size_t len)
+{
+	for (unsigned i = 0; i < s->mc.ndevs; i++) {
+		size_t n = strlen(s->mc.devs[i].name);
+		if (!strncmp(err, "device ", 7) && !strncmp(err + 7, s->mc.devs[i].name, n) && err[7 + n] == ':') {
+			snprintf(out, len, "%s:%u:%u: %s", s->path, s->dev_at[i].line, s->dev_at[i].col, err);
+			return;
+		}
+	}
+	snprintf(out, len, "%s: %s", s->path, err);
 }
 
 void scenario_resolve_workload(struct scenario *sc)

@@ -78,7 +78,9 @@ int scenario_run(struct scenario *sc, bool echo, struct run_summary *sum)
 	sc->mc.console = console;
 	struct machine *m = machine_create(&sc->mc, err, sizeof(err));
 	if (!m) {
-		fprintf(stderr, "vmxlab run: %s: %s\n", sc->path, err);
+		char where[sizeof(err) + 4200];
+		scenario_locate_error(sc, err, where, sizeof(where));
+		fprintf(stderr, "vmxlab run: %s\n", where);
 		fclose(console);
 		fclose(tee.mem);
 		free(tee.buf);

@@ -201,6 +201,7 @@ struct machine_config {
 	uint64_t max_insns;            /* 0 = no limit */
 	uint64_t max_exits;            /* 0 = no limit */
 	vtime_t max_vtime;             /* 0 = no limit */
+	uint64_t max_wall_ns;          /* host time for machine_run; 0 = no limit */
 	FILE *console;                 /* guest console output; NULL = discard */
 	/* PNG screenshots of the VGA screen (placement hv): at a virtual time,
 	 * or at the end of the run (at == VTIME_NEVER; cmd_run takes those). */
@@ -240,7 +241,7 @@ enum machine_end {
 	END_LIMIT,           /* instruction or virtual-time limit */
 	END_INTERRUPTED,     /* SIGINT/SIGTERM */
 	END_GUEST_DEAD,      /* triple fault, halted forever */
-	END_ERROR,           /* handler, device model or simulator failure */
+	END_ERROR,           /* handler, device model or simulator failure, wall-time limit */
 };
 
 struct machine_result {
@@ -276,7 +277,8 @@ int machine_dump_device(struct machine *m, const char *name, FILE *out);
 /* Write the VGA model's current screen as a PNG file.  The model must be
  * instantiated here (placement hv).  0, or -1 with the reason in err. */
 int machine_screenshot(struct machine *m, const char *path, char *err, size_t errlen);
-/* Ask a running machine to stop (signal-safe). */
+/* Ask a running machine to stop (signal-safe): machine_run returns within
+ * a guest instruction, or at once from a wait for vmxlab-dm's answer. */
 void machine_interrupt(struct machine *m);
 
 /*
@@ -367,10 +369,20 @@ struct scenario {
 	char workload[64];                /* a guest of guests/, or "" with mc.image */
 	char cpu_model[64];               /* mc.sim.cpu_model points here */
 	struct expect expect;
+	struct { unsigned line, col; } dev_at[PLATFORM_MAX_DEVS];  /* mc.devs[i]'s key */
 };
+
+/* The limits of a scenario without `limits:` (docs/scenarios.md): a handler
+ * build or guest that never ends stops by itself, and says why. */
+#define SCENARIO_DEFAULT_VIRTUAL_TIME (60 * 1000000000ull)
+#define SCENARIO_DEFAULT_WALL_TIME    (600 * 1000000000ull)
 
 /* 0, or -1 with err as "FILE:LINE:COLUMN: what is wrong". */
 int scenario_load(const char *path, struct scenario *s, char *err, size_t errlen);
+/* An error of the machine built from the scenario, as "FILE:LINE:COLUMN:
+ * err" when err is about one device ("device NAME: ..." - its options are
+ * checked by the model when it starts), else "FILE: err". */
+void scenario_locate_error(const struct scenario *s, const char *err, char *out, size_t len);
 /* A scenario names a workload of guests/: its image next to vmxlab
  * (build/guests/NAME.elf) becomes mc.image. */
 void scenario_resolve_workload(struct scenario *s);

@@ -13,11 +13,13 @@
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <vmxlab/ioreq.h>
 
-/* A live process answers in microseconds; this only catches a hung one. */
+/* A live process answers in microseconds; this only catches a hung one
+ * (VMXLAB_DM_TIMEOUT_MS overrides it, for tests of a stopped process). */
 #define DM_ANSWER_TIMEOUT_MS 10000
 
 struct dm_client {
@@ -25,7 +27,10 @@ struct dm_client {
 	int pidfd;
 	int shm_fd, req_fd, resp_fd;
 	struct dm_shared *page;
-	bool dead;
+	int timeout_ms;
+	volatile sig_atomic_t abandon;  /* dm_abandon: stop waiting */
+	bool dead;                      /* no request can be sent any more */
+	bool hung;                      /* alive but not answering: killed at close */
 	char death[128];
 };
 
@@ -71,6 +76,10 @@ struct dm_client *dm_spawn(const char *exe, int ram_fd, uint64_t ram_size, unsig
 		return NULL;
 	}
 	c->pidfd = c->shm_fd = c->req_fd = c->resp_fd = -1;
+	c->timeout_ms = DM_ANSWER_TIMEOUT_MS;
+	const char *t = getenv("VMXLAB_DM_TIMEOUT_MS");
+	if (t && atoi(t) > 0)
+		c->timeout_ms = atoi(t);
 	c->shm_fd = memfd_create("vmxlab-ioreq", MFD_CLOEXEC);
 	c->req_fd = eventfd(0, EFD_CLOEXEC);
 	c->resp_fd = eventfd(0, EFD_CLOEXEC);
@@ -134,6 +143,9 @@ struct dm_client *dm_spawn(const char *exe, int ram_fd, uint64_t ram_size, unsig
 	/* A first request proves the process is up and serving its devices. */
 	struct vmx_ioreq ping = { 0 };
 	if (dm_call(c, DM_OP_TIMER, 0, &ping, err, errlen)) {
+		/* Its devices would not start: the reason is the device's own. */
+		if (c->page->status && c->page->done_seq == c->page->seq)
+			snprintf(err, errlen, "%s", c->page->error);
 		dm_close(c);
 		return NULL;
 	}
@@ -143,29 +155,30 @@ fail:
 	return NULL;
 }
 
-static const char *op_name(enum dm_op op)
+static int64_t now_ms(void)
 {
-	switch (op) {
-	case DM_OP_IO: return "I/O";
-	case DM_OP_TIMER: return "timer";
-	case DM_OP_IRQ: return "interrupt line";
-	case DM_OP_RESET: return "reset";
-	case DM_OP_DUMP: return "state dump";
-	case DM_OP_QUIT: return "quit";
-	}
-	return "?";
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Wait for the answer or the process's end, whichever comes first. */
+/* Wait for the answer, the process's end, the timeout or dm_abandon,
+ * whichever comes first. */
 static int wait_answer(struct dm_client *c)
 {
 	struct pollfd fds[2] = { { c->resp_fd, POLLIN, 0 }, { c->pidfd, POLLIN, 0 } };
 	int nfds = c->pidfd >= 0 ? 2 : 1;
-	int waited = 0;
+	int64_t deadline = now_ms() + c->timeout_ms;
 
 	for (;;) {
-		int slice = c->pidfd >= 0 ? DM_ANSWER_TIMEOUT_MS : 100;
-		int rc = poll(fds, (nfds_t)nfds, slice);
+		int64_t left = deadline - now_ms();
+		int slice = c->pidfd >= 0 ? (int)(left > 0 ? left : 0) : 100;
+		int rc = c->abandon ? -1 : poll(fds, (nfds_t)nfds, slice);
+		if (c->abandon) {
+			c->dead = c->hung = true;
+			snprintf(c->death, sizeof(c->death), "was left unanswered: vmxlab was interrupted");
+			return -1;
+		}
 		if (rc < 0 && errno == EINTR)
 			continue;
 		if (rc > 0 && (fds[0].revents & POLLIN)) {
@@ -182,9 +195,9 @@ static int wait_answer(struct dm_client *c)
 			snprintf(c->death, sizeof(c->death), "exited");
 			return -1;
 		}
-		waited += slice;
-		if (waited >= DM_ANSWER_TIMEOUT_MS) {
-			snprintf(c->death, sizeof(c->death), "did not answer within %d ms", DM_ANSWER_TIMEOUT_MS);
+		if (now_ms() >= deadline) {
+			c->dead = c->hung = true;
+			snprintf(c->death, sizeof(c->death), "did not answer within %d ms", c->timeout_ms);
 			return -1;
 		}
 	}
@@ -204,8 +217,7 @@ int dm_call(struct dm_client *c, enum dm_op op, unsigned dev, struct vmx_ioreq *
 	c->page->req = *req;
 	if (write(c->req_fd, &tick, sizeof(tick)) != sizeof(tick) || wait_answer(c)) {
 		describe_death(c);
-		snprintf(err, errlen, "the device-model process (pid %d) %s during a %s request", (int)c->pid,
-			 c->death, op_name(op));
+		snprintf(err, errlen, "the device-model process (pid %d) %s", (int)c->pid, c->death);
 		return -1;
 	}
 	if (c->page->done_seq != c->page->seq) {
@@ -214,8 +226,7 @@ int dm_call(struct dm_client *c, enum dm_op op, unsigned dev, struct vmx_ioreq *
 		return -1;
 	}
 	if (c->page->status) {
-		snprintf(err, errlen, "the device-model process refused the %s request: %s", op_name(op),
-			 c->page->error);
+		snprintf(err, errlen, "the device-model process refused it: %s", c->page->error);
 		return -1;
 	}
 	*req = c->page->req;
@@ -227,6 +238,11 @@ const struct dm_shared *dm_page(const struct dm_client *c)
 	return c->page;
 }
 
+void dm_abandon(struct dm_client *c)
+{
+	c->abandon = 1;
+}
+
 int dm_pid(const struct dm_client *c)
 {
 	return (int)c->pid;
@@ -236,7 +252,10 @@ void dm_close(struct dm_client *c)
 {
 	if (!c)
 		return;
-	if (c->pid > 0 && !c->dead) {
+	if (c->pid > 0 && c->hung) {
+		kill(c->pid, SIGKILL);
+		waitpid(c->pid, NULL, 0);
+	} else if (c->pid > 0 && !c->dead) {
 		char err[64];
 		struct vmx_ioreq none = { 0 };
 		if (c->page && dm_call(c, DM_OP_QUIT, 0, &none, err, sizeof(err)) == 0) {

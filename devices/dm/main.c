@@ -274,6 +274,7 @@ int main(int argc, char **argv)
 	uint64_t ram_size = 0;
 	struct dm dm = { 0 };
 	char err[256];
+	bool start_failed = false;
 
 	/* The simulator owns this process: when it goes, so do we. */
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -318,8 +319,10 @@ int main(int argc, char **argv)
 		const struct vmx_dev_ops *ops = vmx_dev_lookup(name);
 		if (!ops)
 			die("unknown device model '%s'", name);
-		if (!platform_add(dm.plat, ops, colon ? colon + 1 : "", PLACE_DM, true, err, sizeof(err)))
-			die("%s", err);
+		if (!platform_add(dm.plat, ops, colon ? colon + 1 : "", PLACE_DM, true, err, sizeof(err))) {
+			start_failed = true;
+			break;
+		}
 	}
 	profile_begin();
 	for (;;) {
@@ -334,16 +337,18 @@ int main(int argc, char **argv)
 		dm.page->console_len = 0;
 		dm.page->charge_ns = 0;
 		dm.page->error[0] = '\0';
-		int status = serve(&dm);
+		/* A device that would not start (bad options, a missing image) is
+		 * the answer to vmxlab's first request, which then names it. */
+		int status = start_failed ? fail(dm.page, "%s", err) : serve(&dm);
 		uint32_t op = dm.page->op;
 		answer(&dm, status);
 		tick = 1;
 		if (write(resp, &tick, sizeof(tick)) != sizeof(tick))
 			break;
-		if (op == DM_OP_QUIT && status == 0)
+		if ((op == DM_OP_QUIT && status == 0) || start_failed)
 			break;
 	}
 	profile_end();
 	platform_free(dm.plat);
-	return 0;
+	return start_failed ? 2 : 0;
 }

@@ -95,8 +95,9 @@ void dm_irq_log_finish(struct dm_irq_log *l);
  * with guest RAM (a memfd, may be -1) and the devices, one "name[:options]"
  * each, in the order requests index them.  dm_call sends one request and
  * blocks until the answer; -1 with err when the process died (within
- * milliseconds, through a pidfd), did not answer in time, or refused the
- * request.  The answer's side results (irq events, console bytes, next
+ * milliseconds, through a pidfd), did not answer in time (10 s, or
+ * VMXLAB_DM_TIMEOUT_MS), or refused the request; err names the process and
+ * what happened to it, the caller names the device and the request.  The answer's side results (irq events, console bytes, next
  * deadline, PIC state) are in dm_page() until the next call.
  */
 struct dm_client;
@@ -105,6 +106,9 @@ struct dm_client *dm_spawn(const char *exe, int ram_fd, uint64_t ram_size, unsig
 int dm_call(struct dm_client *c, enum dm_op op, unsigned dev, struct vmx_ioreq *req, char *err,
 	    size_t errlen);
 const struct dm_shared *dm_page(const struct dm_client *c);
+/* Async-signal-safe: a dm_call waiting now, or called later, fails at once
+ * ("left unanswered"); dm_close then kills the process. */
+void dm_abandon(struct dm_client *c);
 int dm_pid(const struct dm_client *c);
 /* Ask the process to quit and reap it (killing it if it does not). */
 void dm_close(struct dm_client *c);

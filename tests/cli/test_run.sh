@@ -153,6 +153,93 @@ else
 	fi
 fi
 
+# Wherever vmxlab-dm dies, the error names the device and the request it
+# was serving (the kind of request alone, or nothing, is not enough).
+for spec in "tests/scenarios/t-spin-dm.yaml 0" "tests/scenarios/t-spin-dm.yaml 0.2" "scenarios/pic-dm.yaml 0" \
+	"scenarios/pic-dm.yaml 0.15" "scenarios/vga-trap.yaml 0.1"; do
+	set -- $spec
+	"$V" run --quiet "$1" --record "$tmp/k.trace" >"$tmp/out" 2>&1 &
+	pid=$!
+	dm=""
+	for _ in $(seq 1 400); do
+		dm=$(pgrep -P $pid vmxlab-dm | head -n 1)
+		[ -n "$dm" ] && break
+		sleep 0.01
+	done
+	sleep "$2"
+	[ -n "$dm" ] && kill -9 "$dm"
+	wait $pid
+	rc=$?
+	if [ $rc -eq 1 ] && grep -Eq "killed by signal 9 \(Killed\) during .*(pic|pit|uart|vga|PIC)" "$tmp/out" &&
+		"$V" summary "$tmp/k.trace" >/dev/null 2>&1; then
+		ok "vmxlab-dm killed $2 s into $(basename "$1"): $(grep -o 'during .*' "$tmp/out" | head -n 1 | cut -c1-70)"
+	else
+		bad "vmxlab-dm killed $2 s into $1: exit $rc"; cat "$tmp/out"
+	fi
+done
+
+# vmxlab-dm stops answering (SIGSTOP): the run ends after the answer
+# timeout, naming the device and the request, and the stopped process is
+# killed; SIGTERM during such a wait ends the run at once.
+VMXLAB_DM_TIMEOUT_MS=300 "$V" run --quiet tests/scenarios/t-spin-dm.yaml --record "$tmp/h.trace" >"$tmp/out" 2>&1 &
+pid=$!
+sleep 0.3
+dm=$(pgrep -P $pid vmxlab-dm | head -n 1)
+kill -STOP "$dm"
+wait $pid
+rc=$?
+if [ $rc -eq 1 ] && grep -Eq "did not answer within 300 ms during .*(pic|PIC)" "$tmp/out" && ! kill -0 "$dm" 2>/dev/null &&
+	"$V" summary "$tmp/h.trace" >/dev/null 2>&1; then
+	ok "a stopped vmxlab-dm: $(grep -o 'did not answer.*' "$tmp/out" | head -n 1 | cut -c1-80)"
+else
+	bad "stopped vmxlab-dm: exit $rc"; cat "$tmp/out"; kill -9 "$dm" 2>/dev/null
+fi
+for sig in TERM INT; do
+	"$V" run --quiet tests/scenarios/t-spin-dm.yaml --record "$tmp/h.trace" >"$tmp/out" 2>&1 &
+	pid=$!
+	sleep 0.3
+	dm=$(pgrep -P $pid vmxlab-dm | head -n 1)
+	kill -STOP "$dm"
+	sleep 0.2
+	start=$(date +%s%N)
+	kill -$sig $pid
+	wait $pid
+	rc=$?
+	ms=$((($(date +%s%N) - start) / 1000000))
+	if [ $rc -eq 1 ] && [ $ms -lt 1000 ] && grep -q "interrupted: .*left unanswered" "$tmp/out" &&
+		! kill -0 "$dm" 2>/dev/null && "$V" summary "$tmp/h.trace" >/dev/null 2>&1; then
+		ok "SIG$sig while vmxlab-dm is stopped: the run ended in $ms ms, the trace reads back"
+	else
+		bad "SIG$sig with a stopped vmxlab-dm: exit $rc after $ms ms"; cat "$tmp/out"; kill -9 "$dm" 2>/dev/null
+	fi
+done
+
+# A device that will not start (bad options) is named with its place in the
+# scenario, whether it runs in vmxlab or in vmxlab-dm.
+for place in hv dm; do
+	printf 'name: o\nguest: { workload: timer }\ndevices:\n  pic: { placement: hv }\n  ne2k: { placement: %s, bogus: 1 }\n' \
+		$place >"$tmp/opt.yaml"
+	"$V" run --quiet "$tmp/opt.yaml" >"$tmp/out" 2>&1
+	rc=$?
+	[ $rc -eq 2 ] && grep -q "opt.yaml:5:3: device ne2k: bad options 'bogus=1'" "$tmp/out" &&
+		ok "a bad device option ($place): FILE:LINE:COLUMN" || { bad "bad device option ($place): exit $rc"; cat "$tmp/out"; }
+done
+
+# The wall-time limit stops a run wherever it is, as an error (what ran past
+# it depends on the host), with the trace kept.
+cat >"$tmp/wall.yaml" <<'YAML'
+name: wall
+guest: { workload: t-spin }
+devices:
+  pic: { placement: hv }
+limits: { wall_time: 300ms, virtual_time: none }
+YAML
+"$V" run --quiet "$tmp/wall.yaml" --record "$tmp/wall.xt" >"$tmp/out" 2>&1
+rc=$?
+[ $rc -eq 1 ] && grep -q "wall-time limit of 0.3 s reached at virtual time" "$tmp/out" &&
+	"$V" summary "$tmp/wall.xt" >/dev/null 2>&1 && ok "limits.wall_time ends a run: exit 1, the trace reads back" ||
+	{ bad "limits.wall_time: exit $rc"; cat "$tmp/out"; }
+
 # A trace that cannot be written (a full disk) makes the status non-zero
 # and says so; what was written stays a valid trace (trace_write.c).
 if [ -w /dev/full ]; then

@@ -111,6 +111,30 @@ static void defaults_apply(void **state)
 	assert_int_equal(sc.mc.cost.dm_roundtrip_ns, 10000);
 	assert_int_equal(sc.mc.tsc_khz, 2400000);
 	assert_int_equal(sc.mc.ndevs, 0);
+	/* A scenario without limits still ends: 60 s of virtual time, 10 min
+	 * of host time (docs/scenarios.md). */
+	assert_int_equal(sc.mc.max_vtime, 60000000000ull);
+	assert_int_equal(sc.mc.max_wall_ns, 600000000000ull);
+	assert_int_equal(sc.mc.max_insns, 0);
+	assert_int_equal(load("guest: { workload: timer }\nlimits: { virtual_time: none, wall_time: 90s }\n"), 0);
+	assert_int_equal(sc.mc.max_vtime, 0);
+	assert_int_equal(sc.mc.max_wall_ns, 90000000000ull);
+}
+
+/* A device's options are checked by its model when the machine is built;
+ * the error then points at the device in the file. */
+static void device_errors_are_placed(void **state)
+{
+	char out[8192];
+	(void)state;
+	assert_int_equal(load("guest: { workload: timer }\ndevices:\n  pic: {}\n  ne2k: { placement: dm, bogus: 1 }\n"), 0);
+	scenario_locate_error(&sc, "device ne2k: bad options 'bogus=1'", out, sizeof(out));
+	char want[300];
+	snprintf(want, sizeof(want), "%s/s.yaml:4:3: device ne2k: bad options 'bogus=1'", dir);
+	assert_string_equal(out, want);
+	scenario_locate_error(&sc, "device ne2kx: odd", out, sizeof(out));
+	snprintf(want, sizeof(want), "%s/s.yaml: device ne2kx: odd", dir);
+	assert_string_equal(out, want);
 }
 
 static void mistakes_name_file_line_and_column(void **state)
@@ -126,6 +150,8 @@ static void mistakes_name_file_line_and_column(void **state)
 	assert_error_at("guest: { workload: timer }\ncost:\n  dm_roundtrip: fast\n", 3, 17, "not a duration");
 	assert_error_at("guest: { workload: timer }\ncost:\n  reasons: { NOPE: 1 }\n", 3, 14, "'NOPE' is not an exit reason");
 	assert_error_at("guest: { workload: timer }\nlimits:\n  instructions: -5\n", 3, 17, "not a count");
+	assert_error_at("guest: { workload: timer }\nlimits:\n  wall_time: forever\n", 3, 14, "or none");
+	assert_error_at("guest: { workload: timer }\nlimits:\n  cpu_time: 1s\n", 3, 3, "wall_time");
 	assert_error_at("guest: { workload: timer }\nrecord:\n  native_costs: maybe\n", 3, 17, "not true or false");
 	assert_error_at("guest: { workload: timer }\nexpect:\n  exits: { HLT: { min: 9, max: 3 } }\n", 3, 17, "min is above max");
 	assert_error_at("guest: { workload: timer }\nexpect:\n  output: text\n", 3, 11, "must be a list");
@@ -181,6 +207,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(full_scenario_is_read),
 		cmocka_unit_test(defaults_apply),
+		cmocka_unit_test(device_errors_are_placed),
 		cmocka_unit_test(mistakes_name_file_line_and_column),
 		cmocka_unit_test(number_parsers),
 	};
