@@ -32,6 +32,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -317,12 +318,16 @@ static int round_run(const struct replay_config *cfg, const char *const so[2], u
 		}
 	fflush(stdout);
 	fflush(stderr);
+	pid_t parent = getpid();
 	for (int i = 0; i < 2 && rc == 0; i++) {
 		pid[i] = fork();
 		if (pid[i] < 0) {
 			snprintf(err, errlen, "fork: %s", strerror(errno));
 			rc = -1;
 		} else if (pid[i] == 0) {
+			/* A parent stopped by a signal takes its rounds with it. */
+			if (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() != parent)
+				_exit(1);
 			for (int j = 0; j < 2; j++)
 				close(out[j][0]);
 			close(turn[i][1]);

@@ -248,4 +248,22 @@ verdict=$(awk -v f="$flagged" -v n="$lines" 'BEGIN {
 	exit !(n >= 90 && r <= bound) }')
 if [ $? = 0 ]; then ok "A/A false-verdict rate: $verdict"; else bad "A/A false-verdict rate: $verdict"; fi
 
+# SIGTERM to a diff of many rounds ends it and the two children replaying
+# the current round (rounds of 400,000 exits: an orphan would go on).
+"$GEN" "$tmp/big.xt" 400000 >/dev/null || bad "gen_trace 400000"
+"$FAST" diff --trace "$tmp/big.xt" --old "$HV" --new "$HV_O0" --runs 1000 >/dev/null 2>&1 &
+pid=$!
+sleep 1.5
+kids=$(pgrep -P $pid | tr '\n' ' ')
+kill -TERM $pid
+wait $pid 2>/dev/null
+sleep 0.1
+left=""
+for k in $kids; do   # a zombie is gone (not every container's init reaps at once)
+	st=$(ps -o stat= -p "$k" 2>/dev/null)
+	[ -n "$st" ] && [ "${st#Z}" = "$st" ] && left="$left $k"
+done
+[ -n "$kids" ] && [ -z "$left" ] && ok "SIGTERM ends a diff and its rounds (children: $kids)" ||
+	{ bad "SIGTERM to diff left children:$left (had: $kids)"; kill -9 $left 2>/dev/null; }
+
 [ $failures -eq 0 ]
