@@ -13,12 +13,15 @@
 #include "vm.h"
 
 static struct machine *running;
+static volatile sig_atomic_t early_signal;   /* before the machine existed */
 
 static void on_signal(int sig)
 {
 	(void)sig;
 	if (running)
 		machine_interrupt(running);
+	else
+		early_signal = 1;
 }
 
 /* The guest's console: kept for expectations and result lines, and shown
@@ -68,10 +71,18 @@ int scenario_run(struct scenario *sc, bool echo, struct run_summary *sum)
 			sc->path, sc->mc.image, sc->workload);
 		return 2;
 	}
+	/* From here on a signal ends the run through the machine, which closes
+	 * the trace: one that comes while the machine is built stops it at once. */
+	struct sigaction sa = { .sa_handler = on_signal }, old_int, old_term;
+	early_signal = 0;
+	sigaction(SIGINT, &sa, &old_int);
+	sigaction(SIGTERM, &sa, &old_term);
 	tee.mem = open_memstream(&tee.buf, &tee.len);
 	FILE *console = tee.mem ? fopencookie(&tee, "w", io) : NULL;
 	if (!console) {
 		fprintf(stderr, "vmxlab run: out of memory\n");
+		sigaction(SIGINT, &old_int, NULL);
+		sigaction(SIGTERM, &old_term, NULL);
 		return 2;
 	}
 	setvbuf(console, NULL, _IONBF, 0);
@@ -84,13 +95,14 @@ int scenario_run(struct scenario *sc, bool echo, struct run_summary *sum)
 		fclose(console);
 		fclose(tee.mem);
 		free(tee.buf);
+		sigaction(SIGINT, &old_int, NULL);
+		sigaction(SIGTERM, &old_term, NULL);
 		return 2;
 	}
 	struct machine_result r;
 	running = m;
-	struct sigaction sa = { .sa_handler = on_signal }, old_int, old_term;
-	sigaction(SIGINT, &sa, &old_int);
-	sigaction(SIGTERM, &sa, &old_term);
+	if (early_signal)
+		machine_interrupt(m);
 	int rc = machine_run(m, &r);
 	if (vga_end_screenshots(sc, m))
 		rc = rc ? rc : -1;
