@@ -132,7 +132,7 @@ $(BUILD)/vmxlab: $(call obj,$(CLI_SRC) $(VM_SRC) $(REPLAY_SRC) $(DEV_SRC) $(DM_C
 # The device-model process: the device models and the protocol server.
 PROF_SRC      := analysis/profile.c analysis/profile_sym.c
 $(BUILD)/vmxlab-dm: $(call obj,$(DM_MAIN_SRC) devices/dm/irqlog.c $(DEV_SRC) $(PROF_SRC))
-	$(CC) $(CFLAGS) -o $@ $^ -ldw -lelf
+	$(CC) $(CFLAGS) -o $@ $^ -lz -ldw -lelf
 
 $(BUILD)/asan/vmxlab-dm: $(call aobj,$(DM_MAIN_SRC)) $(BUILD)/asan/libvmxlab.a
 	$(CC) $(CFLAGS) $(SAN) -o $@ $^ $(LIBS)

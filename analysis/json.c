@@ -535,17 +535,30 @@ const struct json *json_get(const struct json *j, const char *key)
 	return NULL;
 }
 
+/* Always valid JSON and valid UTF-8: a byte that is not part of a
+ * well-formed sequence (a path on a non-UTF-8 file system, a guest's
+ * console) becomes U+FFFD, the replacement character. */
 void json_write_string_n(FILE *f, const char *s, size_t len)
 {
+	const unsigned char *u = (const unsigned char *)s;
+
 	fputc('"', f);
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c == '"' || c == '\\')
+	for (size_t i = 0; i < len;) {
+		unsigned char c = u[i];
+		size_t n = utf8_len(u + i, u + len);
+		if (n == 0) {
+			fputs("\\ufffd", f);
+			i++;
+		} else if (c == '"' || c == '\\') {
 			fprintf(f, "\\%c", c);
-		else if (c < 0x20)
+			i++;
+		} else if (c < 0x20) {
 			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
+			i++;
+		} else {
+			fwrite(u + i, 1, n, f);
+			i += n;
+		}
 	}
 	fputc('"', f);
 }

@@ -30,13 +30,13 @@ all: $(BUILD)/vmxlab-netpeer
 test: $(BUILD)/vmxlab-netpeer
 
 $(BUILD)/vmxlab-netpeer: $(patsubst %.c,$(BUILD)/obj/%.o,$(NETPEER_SRC))
-	$(CC) $(CFLAGS) -o $@ $^
+	$(CC) $(CFLAGS) -o $@ $^ -lz
 
 $(BUILD)/fuzz/fuzz_ne2k: $(FUZZ_NE2K_SRC) devices/ne2k.h devices/ne2k_priv.h devices/netpeer.h include/vmxlab/dev.h
 	@mkdir -p $(@D)
 	@command -v $(FUZZ_CC) >/dev/null || { echo "vmxlab: fuzz-ne2k needs clang (apt-get install clang)" >&2; exit 1; }
 	$(FUZZ_CC) -std=c11 -g -O1 -Wall -Wextra -Werror -Iinclude -D_GNU_SOURCE \
-	  -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -o $@ $(FUZZ_NE2K_SRC)
+	  -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -o $@ $(FUZZ_NE2K_SRC) -lz
 
 fuzz-ne2k: $(BUILD)/fuzz/fuzz_ne2k
 	@mkdir -p $(BUILD)/fuzz/corpus-ne2k

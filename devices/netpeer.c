@@ -9,6 +9,8 @@
  */
 #include <string.h>
 
+#include <zlib.h>
+
 #include "netpeer.h"
 
 /* ---------------------------------------------------------------- helpers */
@@ -106,13 +108,7 @@ void np_pattern(uint32_t xid, uint32_t off, uint8_t *out, size_t len)
 
 uint32_t np_crc32(uint32_t crc, const uint8_t *p, size_t len)
 {
-	crc = ~crc;
-	for (size_t i = 0; i < len; i++) {
-		crc ^= p[i];
-		for (int b = 0; b < 8; b++)
-			crc = (crc >> 1) ^ (0xedb88320u & (0u - (crc & 1)));
-	}
-	return ~crc;
+	return (uint32_t)crc32_z(crc, p, len);
 }
 
 /* ---------------------------------------------------------------- engine */

@@ -100,7 +100,7 @@ bool vxt_decode(const uint8_t *frame, size_t len, struct vxt_hdr *h, const uint8
 uint32_t np_pattern_word(uint32_t xid, uint32_t k);
 /* Bytes [off, off+len) of transfer xid's data. */
 void np_pattern(uint32_t xid, uint32_t off, uint8_t *out, size_t len);
-/* CRC-32 (IEEE 802.3): start with crc = 0, feed pieces in order. */
+/* CRC-32 (IEEE 802.3, zlib's crc32): start with crc = 0, feed pieces in order. */
 uint32_t np_crc32(uint32_t crc, const uint8_t *p, size_t len);
 
 /* ---------------------------------------------------------------- engine */

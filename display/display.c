@@ -31,6 +31,18 @@ struct display *display_open(const char *title, char *err, size_t errlen)
 		free(d);
 		return NULL;
 	}
+	/* Without an X server SDL falls back to drivers that show nothing to
+	 * anyone (offscreen, dummy) or take over the console (KMSDRM): a window
+	 * nobody sees is an error at start, unless SDL_VIDEODRIVER asked for it. */
+	const char *drv = SDL_GetCurrentVideoDriver();
+	if (!getenv("SDL_VIDEODRIVER") && (!drv || (strcmp(drv, "x11") && strcmp(drv, "wayland")))) {
+		snprintf(err, errlen, "display: no window system (DISPLAY %s; SDL could only start its '%s' video "
+			 "driver): use display: none, or run under X", getenv("DISPLAY") ? "is set" : "is not set",
+			 drv ? drv : "?");
+		SDL_QuitSubSystem(SDL_INIT_VIDEO);
+		free(d);
+		return NULL;
+	}
 	d->w = 640;
 	d->h = 400;
 	d->scale = 1;

@@ -25,21 +25,41 @@ static void on_signal(int sig)
 }
 
 /* The guest's console: kept for expectations and result lines, and shown
- * live unless --quiet. */
+ * live unless --quiet.  Lines end in '\n' only: a serial console's "\r\n"
+ * (Linux's 8250 console writes one) and a lone '\r' each become one '\n',
+ * so no line a script reads carries a carriage return. */
 struct console_tee {
 	char *buf;
 	size_t len;
 	FILE *mem;
 	bool echo;
+	bool after_cr;    /* the last byte was a '\r', already written as '\n' */
 };
+
+static void tee_put(struct console_tee *t, const char *data, size_t len)
+{
+	fwrite(data, 1, len, t->mem);
+	if (t->echo)
+		fwrite(data, 1, len, stdout);
+}
 
 static ssize_t tee_write(void *cookie, const char *data, size_t len)
 {
 	struct console_tee *t = cookie;
+	size_t from = 0;
 
-	fwrite(data, 1, len, t->mem);
-	if (t->echo)
-		fwrite(data, 1, len, stdout);
+	for (size_t i = 0; i < len; i++) {
+		if (data[i] != '\r' && !(data[i] == '\n' && t->after_cr)) {
+			t->after_cr = false;
+			continue;
+		}
+		tee_put(t, data + from, i - from);
+		if (data[i] == '\r')
+			tee_put(t, "\n", 1);
+		t->after_cr = data[i] == '\r';
+		from = i + 1;
+	}
+	tee_put(t, data + from, len - from);
 	return (ssize_t)len;
 }
 

@@ -249,6 +249,17 @@ if [ -w /dev/full ]; then
 		ok "--record to a full disk: exit $rc, the error said" || { bad "--record /dev/full: exit $rc"; cat "$tmp/full.out"; }
 fi
 
+# A guest's "\r\n" and lone '\r' reach stdout and result_lines as '\n'.
+printf 'name: crlf\nguest: { workload: t-crlf }\nexpect: { output: ["result: crlf=1"] }\n' >"$tmp/crlf.yaml"
+"$V" run "$tmp/crlf.yaml" --json "$tmp/crlf.json" >"$tmp/crlf.out" 2>&1
+rc=$?
+if [ $rc -eq 0 ] && ! grep -q $'\r' "$tmp/crlf.out" "$tmp/crlf.json" && grep -qx "over" "$tmp/crlf.out" &&
+	grep -qx "written" "$tmp/crlf.out" && grep -q '"result_lines": \["result: crlf=1"\]' "$tmp/crlf.json"; then
+	ok "console and result_lines carry no carriage returns"
+else
+	bad "carriage returns: exit $rc"; cat -A "$tmp/crlf.out" | head; grep result_lines "$tmp/crlf.json" | cat -A
+fi
+
 # A file-size limit (ulimit -f): below guest RAM (a shared-memory file) the
 # run is refused with the reason; reached mid-trace, the trace stops at its
 # last whole window and the status says so - never a silent SIGXFSZ.

@@ -7,6 +7,21 @@
 set -u
 V=${VMXLAB:?set VMXLAB to the vmxlab binary}
 B=${BUILD:-build}
+
+# Without an X server the run stops at start with the reason (SDL would
+# otherwise fall back to its offscreen driver: a window nobody sees).
+nox=$(mktemp -d)
+printf 'name: nox\nguest: { workload: vga }\ndevices:\n  pic: {}\n  pit: {}\n  vga: { placement: hv }\ndisplay: sdl\n' >"$nox/nox.yaml"
+env -u DISPLAY -u WAYLAND_DISPLAY -u SDL_VIDEODRIVER ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
+	"$V" run --quiet "$nox/nox.yaml" >"$nox/out" 2>&1
+rc=$?
+if [ $rc -eq 2 ] && grep -q "display: no window system (DISPLAY is not set" "$nox/out"; then
+	echo "ok   display: sdl without an X server fails at start, exit 2"
+else
+	echo "FAIL display: sdl without an X server: exit $rc"; cat "$nox/out"; rm -rf "$nox"; exit 1
+fi
+rm -rf "$nox"
+
 if ! command -v Xvfb >/dev/null; then
 	echo "SKIP: Xvfb is not installed (Debian package xvfb, in the Makefile's DEB_PACKAGES)"
 	exit 0

@@ -44,6 +44,32 @@ static void json_accepts_the_grammar(void **state)
 	json_free(j);
 }
 
+/* What vmxlab writes is always JSON its own strict reader takes: control
+ * characters escaped, bytes that are not UTF-8 (a path, a guest's console)
+ * replaced by U+FFFD, well-formed multi-byte characters kept. */
+static void json_writer_output_is_valid_utf8(void **state)
+{
+	static const char in[] = "a\"b\\c\n\x01 caf\xc3\xa9 \xff\xfe bad\xc3 \xed\xa0\x80 \xf0\x9f\x98\x80";
+	char *text = NULL, err[256];
+	size_t len = 0;
+	(void)state;
+	FILE *f = open_memstream(&text, &len);
+	assert_non_null(f);
+	fputs("{\"s\": ", f);
+	json_write_string_n(f, in, sizeof(in) - 1);
+	fputs("}", f);
+	fclose(f);
+	struct json *j = json_parse(text, len, err, sizeof(err));
+	if (!j)
+		fail_msg("%s: %s", text, err);
+	const struct json *s = json_get(j, "s");
+	assert_non_null(s);
+	assert_string_equal(s->str, "a\"b\\c\n\x01 caf\xc3\xa9 \xef\xbf\xbd\xef\xbf\xbd bad\xef\xbf\xbd "
+				    "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd \xf0\x9f\x98\x80");
+	json_free(j);
+	free(text);
+}
+
 static void json_rejects_with_line_and_column(void **state)
 {
 	(void)state;
@@ -841,6 +867,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(json_accepts_the_grammar),
 		cmocka_unit_test(json_rejects_with_line_and_column),
+		cmocka_unit_test(json_writer_output_is_valid_utf8),
 		cmocka_unit_test(identical_inputs_are_all_tilde),
 		cmocka_unit_test(a_real_shift_is_found),
 		cmocka_unit_test(one_replay_a_side_tests_exits),
