@@ -153,6 +153,7 @@ $(BUILD)/tests/%: $(BUILD)/asan/tests/unit/%.o $(BUILD)/asan/libvmxlab.a $(SIM_A
 # Small guests for the integration tests (tests/guests/*.S), run by name
 # (`workload: t-io`) like the workloads of guests/.
 TEST_GUESTS := $(patsubst tests/guests/%.S,$(BUILD)/guests/%.elf,$(sort $(wildcard tests/guests/*.S)))
+all: $(BUILD)/guests/t-dbg.elf   # docs/debugger.md's example session
 $(BUILD)/guests/t-%.elf: tests/guests/t-%.S
 	@mkdir -p $(@D)
 	$(CC) -nostdlib -static -no-pie -Wl,-Ttext=0x100000 -Wl,--build-id=none -o $@ $<

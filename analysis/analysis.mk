@@ -37,6 +37,10 @@ $(HV_SLOW_CPUID): $(call obj,$(HV_SRC)) $(BUILD)/libvmxmodel.a $(BUILD)/obj/test
 # must find on top.
 HV_HOT_CPUID := $(BUILD)/tests/libvmxlab-hv-hot-cpuid.so
 
+# docs/diff.md and docs/profile.md show these builds at work: `make` builds
+# them, so a reader can run what the pages show.
+all: $(HV_O0) $(HV_HOT_CPUID) $(BUILD)/bench/gen_trace
+
 $(HV_HOT_CPUID): $(call obj,$(HV_SRC)) $(BUILD)/libvmxmodel.a $(BUILD)/obj/tests/hv-builds/hot_cpuid.o
 	@mkdir -p $(@D)
 	$(CC) -shared -Wl,--exclude-libs,ALL -Wl,-Bsymbolic -Wl,--wrap=handle_cpuid -o $@ $^ -lcapstone
