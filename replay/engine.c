@@ -19,6 +19,7 @@
 #include <vmxlab/trace.h>
 #include <vmxlab/vcpu.h>
 
+#include "../analysis/progress.h"
 #include "engine_priv.h"
 
 /* ------------------------------------------------------------ small helpers */
@@ -1019,14 +1020,27 @@ static int pass_end(struct engine *e, char *err, size_t errlen)
 	return 0;
 }
 
-static int one_pass(struct engine *e, char *err, size_t errlen)
+/* One replay of the trace; *done counts exits over all of them (the
+ * progress line's rate), the trace offset gives the share done. */
+static int one_pass(struct engine *e, struct progress *prog, unsigned repeat, uint64_t *done, char *err,
+		    size_t errlen)
 {
 	struct exitbuf *x;
+	uint64_t n = 0;
 
 	if (pass_begin(e, err, errlen))
 		return -1;
-	while ((x = pass_next(e)))
+	while ((x = pass_next(e))) {
 		replay_exit(e, x);
+		n++;
+		(*done)++;
+		if (progress_due(prog) && x->n) {
+			uint64_t bytes = trc_reader_stats(e->rd)->bytes;
+			double in_pass = bytes ? (double)x->rec[0].offset / (double)bytes : 0;
+			progress_show(prog, *done, "exits", (e->pass + in_pass) / repeat,
+				      "%u of %u, %" PRIu64 " exits", e->pass + 1, repeat, n);
+		}
+	}
 	return pass_end(e, err, errlen);
 }
 
@@ -1118,7 +1132,9 @@ int replay_run(const struct replay_config *cfg, struct replay_result *res, char 
 			res->reasons[i].repeat_median[k] = NAN;
 	}
 	uint64_t *sub_before = calloc(REPLAY_MAX_SUBKEYS, sizeof(*sub_before));
-	uint64_t w0 = vm_mono_ns();
+	uint64_t w0 = vm_mono_ns(), done = 0;
+	struct progress prog;
+	progress_begin(&prog, "replay");
 	for (e->pass = 0; e->pass < repeat && rc == 0; e->pass++) {
 		uint64_t before[VMX_EXIT_REASON_COUNT];
 		for (unsigned i = 0; i < VMX_EXIT_REASON_COUNT; i++)
@@ -1126,7 +1142,7 @@ int replay_run(const struct replay_config *cfg, struct replay_result *res, char 
 		for (unsigned i = 0; sub_before && i < res->nsubkeys; i++)
 			sub_before[i] = res->subkeys[i].nsamples;
 		unsigned nsub_before = res->nsubkeys;
-		rc = one_pass(e, err, errlen);
+		rc = one_pass(e, &prog, repeat, &done, err, errlen);
 		if (e->pass == 0)
 			res->digest = e->core.digest;
 		else if (e->core.digest != res->digest)
@@ -1148,6 +1164,7 @@ int replay_run(const struct replay_config *cfg, struct replay_result *res, char 
 		free_all(e);
 	}
 	free(sub_before);
+	progress_end(&prog);
 	res->seconds = (double)(vm_mono_ns() - w0) / 1e9;
 	res->hw_instructions = e->core.hw_instructions;
 	if (e->core.perf_fd >= 0)

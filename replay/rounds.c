@@ -38,6 +38,7 @@
 
 #include <vmxlab/replay.h>
 
+#include "../analysis/progress.h"
 #include "../vm/vm.h"
 #include "rounds.h"
 
@@ -328,6 +329,7 @@ static int round_run(const struct replay_config *cfg, const char *const so[2], u
 			/* A parent stopped by a signal takes its rounds with it. */
 			if (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() != parent)
 				_exit(1);
+			progress_enable(false);   /* the parent draws the rounds */
 			for (int j = 0; j < 2; j++)
 				close(out[j][0]);
 			close(turn[i][1]);
@@ -396,9 +398,18 @@ int diff_oneshot(const struct oneshot *os, struct diff_side *a, struct diff_side
 	/* Every round on the CPU this process started on: the children's
 	 * turns hand the CPU over instead of running side by side. */
 	int cpu = sched_getcpu();
-	for (unsigned k = 0; k < os->runs; k++)
-		if (round_run(&cfg, so, k, cpu, sides, mism, err, errlen))
+	struct progress prog;
+	progress_begin(&prog, "diff");
+	for (unsigned k = 0; k < os->runs; k++) {
+		if (round_run(&cfg, so, k, cpu, sides, mism, err, errlen)) {
+			progress_end(&prog);
 			return -1;
+		}
+		if (prog.on && progress_due_slow(&prog))
+			progress_show(&prog, k + 1, "rounds", (double)(k + 1) / os->runs, "round %u of %u", k + 1,
+				      os->runs);
+	}
+	progress_end(&prog);
 	diff_side_finish(a);
 	diff_side_finish(b);
 	return 0;

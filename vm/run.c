@@ -3,11 +3,13 @@
  * steps for the debugger.  Each exit goes through one_exit, which hands it
  * to vm_exit_handle (exit.c) and keeps what the report and the trace need.
  */
+#include <inttypes.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "../analysis/progress.h"
 #include "machine_priv.h"
 
 /* ------------------------------------------------------------ running */
@@ -142,10 +144,12 @@ static void wall_timer_stop(struct wall_timer *w)
 int machine_run(struct machine *m, struct machine_result *r)
 {
 	struct wall_timer wall;
+	struct progress prog;
 
 	memset(r, 0, sizeof(*r));
 	r->end = END_ERROR;
 	wall_timer_start(m, &wall);
+	progress_begin(&prog, "run");
 	for (;;) {
 		enum sim_stop st = sim_run(m->sim);
 		if (m->failure[0]) {
@@ -155,6 +159,9 @@ int machine_run(struct machine *m, struct machine_result *r)
 		if (st == SIM_STOP_EXIT) {
 			if (one_exit(m, r) != HV_RESUME)
 				break;
+			if (progress_due(&prog))
+				progress_show(&prog, sim_exits(m->sim), "exits", -1.0, "virtual time %.3f s, %" PRIu64 " exits",
+					      (double)sim_now(m->sim) / 1e9, sim_exits(m->sim));
 			if (m->cfg.max_exits && sim_exits(m->sim) >= m->cfg.max_exits) {
 				r->end = END_LIMIT;
 				snprintf(r->message, sizeof(r->message), "exit limit reached");
@@ -182,6 +189,7 @@ int machine_run(struct machine *m, struct machine_result *r)
 		break;
 	}
 	wall_timer_stop(&wall);
+	progress_end(&prog);
 	/* Stopped from outside, whatever the loop was doing then - including a
 	 * handler whose request to vmxlab-dm was left unanswered. */
 	if (m->interrupted && r->end != END_GUEST_EXIT) {

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../analysis/progress.h"
 #include "vm.h"
 
 static struct machine *running;
@@ -39,8 +40,11 @@ struct console_tee {
 static void tee_put(struct console_tee *t, const char *data, size_t len)
 {
 	fwrite(data, 1, len, t->mem);
-	if (t->echo)
+	if (t->echo && len) {
+		progress_clear();
 		fwrite(data, 1, len, stdout);
+		fflush(stdout);
+	}
 }
 
 static ssize_t tee_write(void *cookie, const char *data, size_t len)
