@@ -143,9 +143,17 @@ struct dm_client *dm_spawn(const char *exe, int ram_fd, uint64_t ram_size, unsig
 	/* A first request proves the process is up and serving its devices. */
 	struct vmx_ioreq ping = { 0 };
 	if (dm_call(c, DM_OP_TIMER, 0, &ping, err, errlen)) {
-		/* Its devices would not start: the reason is the device's own. */
-		if (c->page->status && c->page->done_seq == c->page->seq)
+		/* Its devices would not start: the reason is the device's own;
+		 * a process that died or hung names the devices it was starting. */
+		if (c->page->status && c->page->done_seq == c->page->seq) {
 			snprintf(err, errlen, "%s", c->page->error);
+		} else {
+			size_t n = strlen(err);
+			n += (size_t)snprintf(err + n, n < errlen ? errlen - n : 0, " during the start of");
+			for (unsigned i = 0; i < ndevs && n < errlen; i++)
+				n += (size_t)snprintf(err + n, errlen - n, "%s %.*s", i ? "," : "",
+						      (int)strcspn(devs[i], ":"), devs[i]);
+		}
 		dm_close(c);
 		return NULL;
 	}

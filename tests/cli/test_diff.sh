@@ -253,8 +253,13 @@ if [ $? = 0 ]; then ok "A/A false-verdict rate: $verdict"; else bad "A/A false-v
 "$GEN" "$tmp/big.xt" 400000 >/dev/null || bad "gen_trace 400000"
 "$FAST" diff --trace "$tmp/big.xt" --old "$HV" --new "$HV_O0" --runs 1000 >/dev/null 2>&1 &
 pid=$!
-sleep 1.5
-kids=$(pgrep -P $pid | tr '\n' ' ')
+sleep 1
+kids=""
+for _ in $(seq 1 100); do   # a round under way: its two children
+	kids=$(pgrep -P $pid | tr '\n' ' ')
+	[ "$(wc -w <<<"$kids")" -eq 2 ] && break
+	sleep 0.05
+done
 kill -TERM $pid
 wait $pid 2>/dev/null
 sleep 0.1
