@@ -1,4 +1,4 @@
-# vmxlab - the one entry point: make, make demo, make test, make bench, make fuzz.
+# vmxlab - the one entry point: make, make demo, make test, make bench, make fuzz, make install.
 # Everything it needs is installed or fetched by the rules below; see
 # docs/building.md for what each dependency is for.
 
