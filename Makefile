@@ -1,4 +1,4 @@
-# vmxlab - the one entry point: make, make demo, make test, make bench, make fuzz.
+# vmxlab - the one entry point: make, make demo, make test, make bench, make fuzz, make install.
 # Everything it needs is installed or fetched by the rules below; see
 # docs/building.md for what each dependency is for.
 
@@ -24,7 +24,7 @@ DEB_PACKAGES := build-essential g++ pkg-config curl ca-certificates xz-utils pat
 BOCHS_TARBALL := $(CACHE)/bochs_3.0+dfsg.orig.tar.xz
 BOCHS_SRC     := $(BUILD)/bochs/src
 
-.PHONY: all demo test bench bench-replay bench-profile fuzz clean deps bochs-source
+.PHONY: all demo test bench bench-replay bench-profile fuzz clean deps bochs-source install uninstall
 .DEFAULT_GOAL := all
 # Keep intermediate objects so a second `make test` does no work.
 .SECONDARY:
@@ -211,6 +211,56 @@ bench-profile: all $(REPLAY_BENCH_TRACE)
 # Long fuzz campaigns, FUZZ_SECONDS each (default 180): the trace reader, the
 # handler build and the guest-facing device models.
 fuzz: fuzz-trace fuzz-hv fuzz-ide fuzz-ne2k fuzz-vga
+
+# ---------------------------------------------------------------- install
+# make install [PREFIX=/usr/local] [DESTDIR=DIR]; make uninstall, the same
+# variables (docs/building.md, "Install").  Nothing is rebuilt for it: the
+# programs find their files relative to themselves (vm/paths.c), so the
+# layout under PREFIX is fixed and only PREFIX and DESTDIR are variables.
+PREFIX  ?= /usr/local
+DESTDIR ?=
+# The headers a handler build includes (hv.h and what it and the reference
+# handler include); sim.h, replay.h and the others are the host's own.
+SDK_HEADERS := $(addprefix include/vmxlab/,hv.h dev.h vcpu.h vmx.h trace.h hypercall.h)
+# SOURCE:DESTINATION pairs, the destination under PREFIX.
+inst = $(foreach f,$(1),$(f):$(2)$(notdir $(f)))
+INSTALL_PROGRAMS := $(BUILD)/vmxlab:bin/vmxlab \
+                    $(call inst,$(BUILD)/vmxlab-dm $(BUILD)/vmxlab-netpeer,lib/vmxlab/)
+INSTALL_DATA := $(call inst,$(BUILD)/libvmxlab-hv.so $(BUILD)/libvmxmodel.a,lib/vmxlab/) \
+                $(call inst,$(GUEST_IMAGES),lib/vmxlab/guests/) \
+                $(call inst,$(SDK_HEADERS),include/vmxlab/) \
+                $(call inst,$(sort $(wildcard scenarios/*.yaml)),share/vmxlab/scenarios/) \
+                $(call inst,$(sort $(wildcard traces/*.xt)) traces/README.md,share/vmxlab/traces/) \
+                $(call inst,$(sort $(wildcard hv/*.c hv/*.h)),share/vmxlab/hv/) \
+                $(call inst,$(sort $(wildcard examples/handler/*.c examples/handler/*.h)) \
+                  examples/handler/Makefile examples/handler/README.md,share/doc/vmxlab/examples/handler/)
+# Being written on other branches: installed once they are in the tree.
+INSTALL_LATER := man/vmxlab.1:share/man/man1/vmxlab.1 completion/vmxlab:share/bash-completion/completions/vmxlab
+# Directories that hold only vmxlab's files: uninstall removes them once empty.
+INSTALL_DIRS := lib/vmxlab/guests lib/vmxlab include/vmxlab share/vmxlab/scenarios share/vmxlab/traces \
+                share/vmxlab/hv share/vmxlab share/doc/vmxlab/examples/handler share/doc/vmxlab/examples \
+                share/doc/vmxlab
+HV_ABI_VERSION = $$(sed -n 's/^\#define VMXLAB_HV_ABI_VERSION \([0-9]*\).*/\1/p' include/vmxlab/hv.h)
+
+install: all
+	@set -e; d='$(DESTDIR)$(PREFIX)'; \
+	for p in $(INSTALL_PROGRAMS); do install -D -m 755 "$${p%%:*}" "$$d/$${p#*:}"; done; \
+	for p in $(INSTALL_DATA); do install -D -m 644 "$${p%%:*}" "$$d/$${p#*:}"; done; \
+	for p in $(INSTALL_LATER); do \
+	  if [ -f "$${p%%:*}" ]; then install -D -m 644 "$${p%%:*}" "$$d/$${p#*:}"; \
+	  else echo "vmxlab: $${p%%:*} is not in this tree yet; $${p#*:} not installed"; fi; done; \
+	abi=$(HV_ABI_VERSION); [ -n "$$abi" ] || { echo "vmxlab: no VMXLAB_HV_ABI_VERSION in include/vmxlab/hv.h" >&2; exit 1; }; \
+	install -d "$$d/lib/pkgconfig"; \
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' -e "s|@HV_ABI_VERSION@|$$abi|" \
+	  vmxlab.pc.in >"$$d/lib/pkgconfig/vmxlab.pc"; \
+	echo "vmxlab: installed in $$d (handler ABI version $$abi)"
+
+uninstall:
+	@d='$(DESTDIR)$(PREFIX)'; \
+	for p in $(INSTALL_PROGRAMS) $(INSTALL_DATA) $(INSTALL_LATER) :lib/pkgconfig/vmxlab.pc; do \
+	  rm -f "$$d/$${p#*:}"; done; \
+	for dir in $(INSTALL_DIRS); do [ ! -d "$$d/$$dir" ] || rmdir --ignore-fail-on-non-empty "$$d/$$dir"; done; \
+	echo "vmxlab: uninstalled from $$d"
 
 clean:
 	rm -rf $(BUILD)

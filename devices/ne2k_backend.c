@@ -197,7 +197,9 @@ void ne2k_peer_config(const struct ne2k_options *o, struct netpeer_config *pc)
 }
 
 /* The peer program: peer_exe, $VMXLAB_NETPEER, or vmxlab-netpeer next to
- * this executable or one directory up (build/asan/, build/tests/). */
+ * this executable or one directory up (build/asan/, build/tests/), or in
+ * ../lib/vmxlab/ (an installed vmxlab in PREFIX/bin; vmxlab-dm is next to
+ * it there).  The same places as vm/paths.c, which devices/ cannot use. */
 static void find_peer_exe(const struct ne2k_state *n, char *out, size_t len)
 {
 	const char *env = getenv("VMXLAB_NETPEER");
@@ -226,6 +228,9 @@ static void find_peer_exe(const struct ne2k_state *n, char *out, size_t len)
 		if (access(out, X_OK) == 0)
 			return;
 	}
+	snprintf(out, len, "%s/lib/vmxlab/vmxlab-netpeer", self);
+	if (access(out, X_OK) == 0)
+		return;
 	snprintf(out, len, "vmxlab-netpeer");
 }
 

@@ -246,9 +246,16 @@ static const uint64_t *hv_exit_counts(void *ctx)
 	return ((struct hv *)ctx)->exits;
 }
 
+/* The label reports give this build; a build made from this source with a
+ * change of its own names itself (-DHV_BUILD_NAME='"..."', as
+ * examples/handler/Makefile does), so that a diff tells the two apart. */
+#ifndef HV_BUILD_NAME
+#define HV_BUILD_NAME "vmxlab-reference"
+#endif
+
 __attribute__((visibility("default"))) const struct vmxlab_hv vmxlab_hv = {
 	.abi_version = VMXLAB_HV_ABI_VERSION,
-	.name = "vmxlab-reference",
+	.name = HV_BUILD_NAME,
 	.init = hv_init,
 	.handle_exit = hv_handle_exit,
 	.fini = hv_fini,

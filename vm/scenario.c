@@ -672,8 +672,29 @@ static int top_pair(struct ctx *c, const char *key, node_t *k, node_t *v, void *
 		       "name, description, machine, guest, hv, devices, cost, limits, record, expect, screenshots, display");
 }
 
+/* A bare name (no '/') that is no file here names a scenario shipped with
+ * vmxlab, with or without its .yaml: `vmxlab run pic-hv` from any
+ * directory.  The path of that file, or NULL. */
+static const char *shipped_scenario(const char *name, char *out, size_t len)
+{
+	char rel[512], found[4096], real[PATH_MAX];
+
+	if (strchr(name, '/') || !name[0] || access(name, F_OK) == 0 || strlen(name) > 400)
+		return NULL;
+	snprintf(rel, sizeof(rel), "scenarios/%s%s", name, scenario_path_is_scenario(name) ? "" : ".yaml");
+	vm_data_path(found, sizeof(found), rel);
+	/* Reports name the file without the build/.. of the source tree. */
+	if (access(found, R_OK) != 0 || !realpath(found, real))
+		return NULL;
+	snprintf(out, len, "%s", real);
+	return out;
+}
+
 int scenario_load(const char *path, struct scenario *s, char *err, size_t errlen)
 {
+	char shipped[4096];
+	if (shipped_scenario(path, shipped, sizeof(shipped)))
+		path = shipped;
 	struct ctx c = { .path = path, .err = err, .errlen = errlen };
 	yaml_parser_t parser;
 	yaml_document_t doc;

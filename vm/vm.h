@@ -44,9 +44,13 @@ int hv_load(const char *path, struct hv_build *b, char *err, size_t errlen);
 int hv_load_copy(const char *path, struct hv_build *b, char *err, size_t errlen);
 void hv_unload(struct hv_build *b);
 
-/* NAME next to the vmxlab program (or one directory up, for build/asan/):
- * the handler build, vmxlab-dm, the guest workloads (paths.c). */
+/* NAME found relative to the vmxlab program (paths.c): next to it or one
+ * directory up in the build tree (build/, build/asan/), in ../lib/vmxlab/
+ * when installed.  The handler build, vmxlab-dm, the guest workloads. */
 void vm_exe_path(char *out, size_t len, const char *name);
+/* The same for the shipped data, e.g. "scenarios/pic-hv.yaml": in
+ * ../share/vmxlab/ when installed, the source tree above build/ otherwise. */
+void vm_data_path(char *out, size_t len, const char *name);
 
 /* ------------------------------------------------------------ the recording vCPU (inputs.c) */
 struct input_rec;
@@ -377,14 +381,18 @@ struct scenario {
 #define SCENARIO_DEFAULT_VIRTUAL_TIME (60 * 1000000000ull)
 #define SCENARIO_DEFAULT_WALL_TIME    (600 * 1000000000ull)
 
-/* 0, or -1 with err as "FILE:LINE:COLUMN: what is wrong". */
+/* 0, or -1 with err as "FILE:LINE:COLUMN: what is wrong".  A bare name
+ * that is no file in the working directory ("pic-hv", "pic-hv.yaml") is
+ * looked up among the shipped scenarios (vm_data_path); s->path is then the
+ * file found. */
 int scenario_load(const char *path, struct scenario *s, char *err, size_t errlen);
 /* An error of the machine built from the scenario, as "FILE:LINE:COLUMN:
  * err" when err is about one device ("device NAME: ..." - its options are
  * checked by the model when it starts), else "FILE: err". */
 void scenario_locate_error(const struct scenario *s, const char *err, char *out, size_t len);
-/* A scenario names a workload of guests/: its image next to vmxlab
- * (build/guests/NAME.elf) becomes mc.image. */
+/* A scenario names a workload of guests/: its image found by vm_exe_path
+ * (build/guests/NAME.elf, or PREFIX/lib/vmxlab/guests/NAME.elf when
+ * installed) becomes mc.image. */
 void scenario_resolve_workload(struct scenario *s);
 /* A replay of the scenario's machine: its devices and handler options into
  * cfg (which then points into s: s must outlive it). */

@@ -22,7 +22,7 @@ want=$("$B/guests/guest-ref" disk 3,200,8,4)
 scenario() {
 	sed -e '/^expect:/,$d' -e "s|args: \".*\"|args: \"$args${4:+ $4}\"|" \
 	    -e "s|^name: .*|name: $1|" \
-	    -e "s|ide: { placement: dm, image: build/ide-sync.img, size: 64M, dma: sync }|ide: { placement: $2, image: $tmp/$1.img, size: 16M, dma: $3 }|" \
+	    -e "s|ide: { placement: dm, size: 64M, dma: sync }|ide: { placement: $2, image: $tmp/$1.img, size: 16M, dma: $3 }|" \
 	    scenarios/ide-sync.yaml >"$tmp/$1.yaml"
 	printf 'expect:\n  status: 0\n  output: ["%s"]\n' "$want" >>"$tmp/$1.yaml"
 	grep -q "image: $tmp/$1.img" "$tmp/$1.yaml" || { echo "scenario: ide-sync.yaml has changed" >&2; return 1; }
