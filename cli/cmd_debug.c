@@ -160,7 +160,7 @@ static const struct cli_opt debug_opts[] = {
 const struct cli_cmd cli_cmd_debug = {
 	.name = "debug",
 	.args = "SCENARIO [OPTION]...\nTRACE [OPTION]...",
-	.summary = "step a scenario or a trace exit by exit: breakpoints, stepi, VMCS, explain; gdb can attach",
+	.summary = "step a scenario or a trace exit by exit: breakpoints, stepi, VMCS, explain, gdb",
 	.opts = debug_opts,
 	.notes = "A file ending in .yaml or .yml is a scenario, anything else a trace. Commands come from "
 		 "the prompt on a terminal, else from standard input or -x; `help` lists them.\n"

@@ -74,8 +74,7 @@ const struct cli_cmd cli_cmd_diff = {
 	.args = "OLD.json NEW.json [OPTION]...\n"
 		"A.xentrace B.xentrace [OPTION]...\n"
 		"--trace=T --old=A.so --new=B.so [OPTION]...",
-	.summary = "compare two handler builds' handling times: medians, intervals, rank tests (paired by round in "
-		   "one-shot)",
+	.summary = "compare two handler builds' handling times: medians, intervals, rank tests",
 	.opts = diff_opts,
 	.notes = "OLD.json and NEW.json are results of vmxlab replay --json (or vmxlab run --json); anything "
 		 "that is not JSON is read as a xentrace file.\n"

@@ -9,7 +9,7 @@
 const struct cli_cmd cli_cmd_exit_reasons = {
 	.name = "exit-reasons",
 	.args = "",
-	.summary = "list the basic exit reasons (0..81) with their SDM names and descriptions (SDM Vol. 3 App. C)",
+	.summary = "list the basic exit reasons 0..81 with their SDM names (SDM App. C)",
 	.notes = "exit status: 0; 2 a usage error.",
 };
 

@@ -199,8 +199,7 @@ static const struct cli_opt profile_opts[] = {
 const struct cli_cmd cli_cmd_profile = {
 	.name = "profile",
 	.args = "SCENARIO [OPTION]...\nTRACE [OPTION]...",
-	.summary = "sample where handler time goes, function by function: handler build, device models, capstone, "
-		   "testbed",
+	.summary = "sample where handler time goes, function by function, per exit reason",
 	.opts = profile_opts,
 	.notes = "A file ending in .yaml or .yml is a scenario, anything else a trace.\n"
 		 "exit status: 0; 2 a usage or input error (a bad trace, a source that is not available, a file "

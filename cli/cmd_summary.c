@@ -93,7 +93,7 @@ static const struct cli_opt summary_opts[] = {
 const struct cli_cmd cli_cmd_summary = {
 	.name = "summary",
 	.args = "TRACE [OPTION]...",
-	.summary = "exits per domain, vcpu and reason of a xentrace file (plain or gzip), like xenalyze --summary",
+	.summary = "exits per domain, vcpu and reason of a xentrace file, like xenalyze --summary",
 	.opts = summary_opts,
 	.notes = "TRACE '-' is standard input.\n"
 		 "exit status: 0; 1 --tolerant skipped corrupt data; 2 a usage error or a trace that cannot be "

@@ -67,7 +67,7 @@ static const struct cli_opt vmcs_fields_opts[] = {
 const struct cli_cmd cli_cmd_vmcs_fields = {
 	.name = "vmcs-fields",
 	.args = "[OPTION]... [FIELD]",
-	.summary = "list the VMCS fields (SDM Vol. 3 App. B); FIELD, an encoding or a name, shows one in detail",
+	.summary = "list the VMCS fields (SDM App. B); FIELD, an encoding or a name: that one",
 	.opts = vmcs_fields_opts,
 	.notes = "exit status: 0; 2 a usage error or a FIELD that is not a VMCS field.",
 };
