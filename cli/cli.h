@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <vmxlab/dev.h>
 #include <vmxlab/hv.h>

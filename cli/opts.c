@@ -3,8 +3,8 @@
  * getopt_long over the subcommand's option table, -h/--help,
  * --version, --list-options, and errors that name the option and value.
  *
- * Kept apart from main.c: `vmxlab summary` is also linked without it
- * (bench/bench_trace_summary.c, the unit tests).
+ * Kept apart from main.c: cmd_summary.c is also linked without main.c
+ * (bench/bench_trace_summary.c, tests/unit/test_summary.c).
  */
 #include <errno.h>
 #include <getopt.h>
