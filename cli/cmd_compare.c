@@ -1,7 +1,8 @@
 /*
  * vmxlab compare A.yaml B.yaml: two scenarios run one after the other; exits
  * and predicted time side by side, and the figures of the VGA and network
- * workloads where both have them.
+ * workloads where both have them; each scenario's expectations checked, as
+ * vmxlab run checks them.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -84,15 +85,59 @@ static void net_compare(FILE *out, const struct run_summary *a, const struct run
 			(double)rb[2] / (double)ra[2]);
 }
 
+/* A scenario's failed expectations, each line named by the scenario's
+ * file: two scenarios' lines would otherwise read alike. */
+static unsigned expectations(FILE *out, const struct scenario *sc, const struct run_summary *s)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *mem = open_memstream(&buf, &len);
+
+	if (!mem)
+		return report_expectations(out, &sc->expect, s);
+	unsigned failed = report_expectations(mem, &sc->expect, s);
+	fclose(mem);
+	for (char *p = buf, *eol; p && *p; p = eol ? eol + 1 : NULL) {
+		eol = strchr(p, '\n');
+		fprintf(out, "%s: %.*s\n", sc->path, eol ? (int)(eol - p) : (int)strlen(p), p);
+	}
+	free(buf);
+	return failed;
+}
+
+enum { OPT_QUIET = CLI_LONG };
+
+static const struct cli_opt compare_opts[] = {
+	{ "quiet", OPT_QUIET, NULL, "accepted for scripts: compare never echoes the guests' consoles" },
+	{ NULL, 0, NULL, NULL },
+};
+
+const struct cli_cmd cli_cmd_compare = {
+	.name = "compare",
+	.args = "A.yaml B.yaml [OPTION]...",
+	.summary = "run two scenarios; exits, handling time and predicted time side by side",
+	.opts = compare_opts,
+	.notes = "exit status: 0 both runs ended normally and every expectation of both scenarios held; 1 an "
+		 "expectation failed (named on standard output, after the table) or a run ended badly; 2 a usage "
+		 "or scenario error.",
+};
+
 int cmd_compare(int argc, char **argv)
 {
 	static struct scenario a, b;
 	static struct run_summary sa, sb;
 	char err[1024];
+	struct cli_args args;
+	int k;
 
-	if (argc != 3)
-		return cli_usage_error("compare", "needs two scenario files");
-	if (scenario_load(argv[1], &a, err, sizeof(err)) || scenario_load(argv[2], &b, err, sizeof(err))) {
+	cli_args_init(&args, &cli_cmd_compare, argc, argv);
+	while ((k = cli_next(&args)) > 0)
+		; /* --quiet: nothing to turn off */
+	if (k < 0)
+		return args.rc;
+	if (cli_want_args(&args, 2, 2, "needs two scenario files"))
+		return EXIT_USAGE;
+	if (scenario_load(args.pos[0], &a, err, sizeof(err)) || scenario_load(args.pos[1], &b, err, sizeof(err))) {
 		fprintf(stderr, "vmxlab compare: %s\n", err);
 		return EXIT_USAGE;
 	}
@@ -107,7 +152,9 @@ int cmd_compare(int argc, char **argv)
 	report_compare(stdout, &sa, &sb);
 	vga_compare(stdout, &sa, &sb);
 	net_compare(stdout, &sa, &sb);
+	unsigned failed = expectations(stdout, &a, &sa);
+	failed += expectations(stdout, &b, &sb);
 	run_summary_free(&sa);
 	run_summary_free(&sb);
-	return ra || rb ? EXIT_CHECK_FAILED : EXIT_OK;
+	return failed || ra || rb ? EXIT_CHECK_FAILED : EXIT_OK;
 }

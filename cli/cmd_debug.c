@@ -1,6 +1,7 @@
 /*
  * vmxlab debug SCENARIO [-x CMDFILE] [--hv LIB.so] [--record TRACE] [--gdb PORT]
  * vmxlab debug TRACE [-x CMDFILE] [--hv LIB.so] [--scenario S.yaml]
+ * (-x is also --command=CMDFILE, as in gdb)
  *
  * A scenario runs under the debugger's control (debug/live.c); a trace is
  * replayed exit by exit (debug/replay.c).  Commands come from the prompt -
@@ -144,6 +145,29 @@ static int open_live(struct dbg *d, struct scenario *sc, const char *path, const
 	return EXIT_OK;
 }
 
+enum { OPT_HV = CLI_LONG, OPT_RECORD, OPT_SCENARIO, OPT_GDB };
+
+static const struct cli_opt debug_opts[] = {
+	{ "command", 'x', "CMDFILE", "run the debugger commands in CMDFILE first (then the prompt, on a terminal)" },
+	{ "hv", OPT_HV, "LIB.so", "the handler build (default: the scenario's, else libvmxlab-hv.so)" },
+	{ "record", OPT_RECORD, "TRACE", "a scenario: record the run as a xentrace file, as vmxlab run --record" },
+	{ "scenario", OPT_SCENARIO, "S.yaml", "a trace: the devices, their options and the handler build from S.yaml" },
+	{ "gdb", OPT_GDB, "PORT",
+	  "a scenario: serve the GDB remote protocol on 127.0.0.1:PORT instead of the prompt (0: a free port)" },
+	{ NULL, 0, NULL, NULL },
+};
+
+const struct cli_cmd cli_cmd_debug = {
+	.name = "debug",
+	.args = "SCENARIO [OPTION]...\nTRACE [OPTION]...",
+	.summary = "step a scenario or a trace exit by exit: breakpoints, stepi, VMCS, explain, gdb",
+	.opts = debug_opts,
+	.notes = "A file ending in .yaml or .yml is a scenario, anything else a trace. Commands come from "
+		 "the prompt on a terminal, else from standard input or -x; `help` lists them.\n"
+		 "exit status: 0; 1 a command read from a file or a pipe failed; 2 a usage error or a trace that "
+		 "cannot be read.",
+};
+
 int cmd_debug(int argc, char **argv)
 {
 	const char *path = NULL, *cmdfile = NULL, *hv = NULL, *record = NULL, *scen = NULL;
@@ -152,32 +176,41 @@ int cmd_debug(int argc, char **argv)
 	static struct scenario sc;
 	struct dbg d;
 	char err[1024];
+	struct cli_args a;
+	int k;
 
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "-x") && i + 1 < argc)
-			cmdfile = argv[++i];
-		else if (!strcmp(argv[i], "--hv") && i + 1 < argc)
-			hv = argv[++i];
-		else if (!strcmp(argv[i], "--record") && i + 1 < argc)
-			record = argv[++i];
-		else if (!strcmp(argv[i], "--scenario") && i + 1 < argc)
-			scen = argv[++i];
-		else if (!strcmp(argv[i], "--gdb") && i + 1 < argc) {
-			if (!parse_u64(argv[++i], &gdb_port) || gdb_port > 65535)
-				return cli_usage_error("debug", "--gdb takes a TCP port (0: any free port)");
+	cli_args_init(&a, &cli_cmd_debug, argc, argv);
+	while ((k = cli_next(&a)) > 0) {
+		switch (k) {
+		case 'x':
+			cmdfile = a.value;
+			break;
+		case OPT_HV:
+			hv = a.value;
+			break;
+		case OPT_RECORD:
+			record = a.value;
+			break;
+		case OPT_SCENARIO:
+			scen = a.value;
+			break;
+		case OPT_GDB:
+			if (!cli_value_u64(&a, 0, 65535, &gdb_port))
+				return EXIT_USAGE;
 			gdb = true;
-		} else if (argv[i][0] == '-' || path)
-			return cli_usage_error("debug", "unknown option or extra argument");
-		else
-			path = argv[i];
+			break;
+		}
 	}
-	if (!path)
-		return cli_usage_error("debug", "needs a scenario (.yaml) or a trace");
+	if (k < 0)
+		return a.rc;
+	if (cli_want_args(&a, 1, 1, "needs a scenario (.yaml) or a trace"))
+		return EXIT_USAGE;
+	path = a.pos[0];
 	bool live = scenario_path_is_scenario(path);
 	if (live && scen)
-		return cli_usage_error("debug", "--scenario goes with a trace");
+		return cli_usage_error(&cli_cmd_debug, "--scenario goes with a trace");
 	if (!live && (record || gdb))
-		return cli_usage_error("debug", "--record and --gdb need a scenario: a trace has no guest to run");
+		return cli_usage_error(&cli_cmd_debug, "--record and --gdb need a scenario: a trace has no guest to run");
 	FILE *cmds = NULL;
 	if (cmdfile && !(cmds = fopen(cmdfile, "r"))) {
 		fprintf(stderr, "vmxlab debug: cannot read %s: %s\n", cmdfile, strerror(errno));

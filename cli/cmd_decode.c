@@ -118,15 +118,31 @@ static void decode_insn_info(uint64_t raw)
 	       i.base_invalid ? "none" : vmx_gpr_name(i.base_reg), vmx_gpr_name(i.reg2));
 }
 
+const struct cli_cmd cli_cmd_decode = {
+	.name = "decode",
+	.args = "KIND VALUE",
+	.summary = "decode a raw VMCS value field by field",
+	.notes = "KIND: exit-reason, io, cr, dr, ept, task-switch, invlpg, intr-info (or idt-vectoring), "
+		 "insn-info. VALUE: a number, 0x... or decimal.\n"
+		 "exit status: 0; 2 a usage error or a value the KIND does not define.",
+};
+
 int cmd_decode(int argc, char **argv)
 {
 	uint64_t raw;
+	struct cli_args a;
+	int k;
 
-	if (argc != 3)
-		return cli_usage_error("decode", "needs KIND and VALUE");
-	if (!parse_u64(argv[2], &raw))
-		return cli_usage_error("decode", "VALUE must be a number (0x... or decimal)");
-	const char *kind = argv[1];
+	cli_args_init(&a, &cli_cmd_decode, argc, argv);
+	while ((k = cli_next(&a)) > 0)
+		;
+	if (k < 0)
+		return a.rc;
+	if (cli_want_args(&a, 2, 2, "needs KIND and VALUE"))
+		return EXIT_USAGE;
+	if (!parse_u64(a.pos[1], &raw))
+		return cli_usage_error(&cli_cmd_decode, "VALUE: '%s' is not a number (0x... or decimal)", a.pos[1]);
+	const char *kind = a.pos[0];
 	if (strcmp(kind, "exit-reason") == 0) {
 		decode_exit_reason(raw);
 	} else if (strcmp(kind, "io") == 0) {
@@ -146,7 +162,7 @@ int cmd_decode(int argc, char **argv)
 	} else if (strcmp(kind, "insn-info") == 0) {
 		decode_insn_info(raw);
 	} else {
-		return cli_usage_error("decode", "unknown KIND");
+		return cli_usage_error(&cli_cmd_decode, "KIND: '%s' is not a kind of value decode knows", kind);
 	}
 	return EXIT_OK;
 }

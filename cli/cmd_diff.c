@@ -45,74 +45,134 @@ static int load_input(const char *path, double cpu_hz, struct diff_side *s, char
 	return diff_load_trace(path, cpu_hz, s, err, errlen);
 }
 
+enum {
+	OPT_ALPHA = CLI_LONG, OPT_FAIL_OVER, OPT_JSON, OPT_CSV, OPT_CPU_HZ, OPT_PLOT, OPT_FORCE, OPT_TRACE, OPT_OLD,
+	OPT_NEW, OPT_SCENARIO, OPT_RUNS, OPT_QUIET
+};
+
+static const struct cli_opt diff_opts[] = {
+	{ "trace", OPT_TRACE, "T", "one-shot: replay trace T through both builds, side by side in rounds" },
+	{ "old", OPT_OLD, "A.so", "one-shot: the old handler build" },
+	{ "new", OPT_NEW, "B.so", "one-shot: the new handler build" },
+	{ "runs", OPT_RUNS, "N", "one-shot: N rounds, 1..1000 (default 10)" },
+	{ "scenario", OPT_SCENARIO, "S.yaml", "one-shot: the devices and their options from a scenario" },
+	{ "alpha", OPT_ALPHA, "A", "the significance level of the tests, between 0 and 1 (default 0.05)" },
+	{ "fail-over", OPT_FAIL_OVER, "PCT",
+	  "exit 1 when a significant regression is larger than PCT percent (\"5\" or \"5%\"); replay "
+	  "results or traces only" },
+	{ "force", OPT_FORCE, NULL, "compare result files of different traces anyway" },
+	{ "cpu-hz", OPT_CPU_HZ, "HZ", "two traces: their TSC rate in Hz, e.g. 2.4e9 (the default)" },
+	{ "json", OPT_JSON, "FILE", "write the comparison as JSON; '-': to standard output, and no table on it" },
+	{ "csv", OPT_CSV, "FILE", "write the comparison as CSV; '-': to standard output, and no table on it" },
+	{ "plot", OPT_PLOT, "FILE.svg", "draw each reason's change with its interval (SVG)" },
+	{ "quiet", OPT_QUIET, NULL, "accepted for scripts: diff prints nothing but its table and verdict" },
+	{ NULL, 0, NULL, NULL },
+};
+
+const struct cli_cmd cli_cmd_diff = {
+	.name = "diff",
+	.args = "OLD.json NEW.json [OPTION]...\n"
+		"A.xentrace B.xentrace [OPTION]...\n"
+		"--trace=T --old=A.so --new=B.so [OPTION]...",
+	.summary = "compare two handler builds' handling times: medians, intervals, rank tests",
+	.opts = diff_opts,
+	.notes = "OLD.json and NEW.json are results of vmxlab replay --json (or vmxlab run --json); anything "
+		 "that is not JSON is read as a xentrace file.\n"
+		 "exit status: 0; 1 --fail-over tripped (the verdict goes to standard error when standard output "
+		 "carries JSON or CSV); 2 a usage or input error (results of different traces without --force, a "
+		 "malformed file).",
+};
+
 int cmd_diff(int argc, char **argv)
 {
 	static struct diff_side a, b;
 	struct diff_opts o = { .alpha = 0.05 };
 	struct oneshot os = { .runs = DEFAULT_RUNS };
-	const char *files[2] = { NULL, NULL }, *json = NULL, *csv = NULL, *plot = NULL;
-	unsigned nfiles = 0;
+	const char *json = NULL, *csv = NULL, *plot = NULL;
 	bool runs_set = false;
 	double cpu_hz = 2.4e9;    /* xenalyze's default, as vmxlab summary's */
 	char err[4096], why[2048];
 	uint64_t x;
+	struct cli_args args;
+	int k;
 
-	for (int i = 1; i < argc; i++) {
-		const char *s = argv[i];
-		bool more = i + 1 < argc;
-		if (!strcmp(s, "--alpha") && more) {
-			if (!parse_double(argv[++i], &o.alpha) || o.alpha <= 0 || o.alpha >= 1)
-				return cli_usage_error("diff", "--alpha takes a level between 0 and 1, e.g. 0.05");
-		} else if (!strcmp(s, "--fail-over") && more) {
+	cli_args_init(&args, &cli_cmd_diff, argc, argv);
+	while ((k = cli_next(&args)) > 0) {
+		const char *v = args.value;
+		switch (k) {
+		case OPT_ALPHA:
+			if (!parse_double(v, &o.alpha) || o.alpha <= 0 || o.alpha >= 1)
+				return cli_bad_value(&args, "a level between 0 and 1, e.g. 0.05");
+			break;
+		case OPT_FAIL_OVER: {
 			char buf[64];
-			snprintf(buf, sizeof(buf), "%s", argv[++i]);
+			snprintf(buf, sizeof(buf), "%s", v);
 			size_t len = strlen(buf);
 			if (len && buf[len - 1] == '%')
 				buf[len - 1] = '\0'; /* "5%" as well as "5" */
 			if (!parse_double(buf, &o.fail_over) || o.fail_over < 0)
-				return cli_usage_error("diff", "--fail-over takes a percentage >= 0, e.g. 5");
+				return cli_bad_value(&args, "a percentage >= 0, e.g. 5");
 			o.fail_over_set = true;
-		} else if (!strcmp(s, "--json") && more) {
-			json = argv[++i];
-		} else if (!strcmp(s, "--csv") && more) {
-			csv = argv[++i];
-		} else if (!strcmp(s, "--cpu-hz") && more) {
-			if (!parse_double(argv[++i], &cpu_hz) || !(cpu_hz >= 1e6 && cpu_hz <= 1e11))
-				return cli_usage_error("diff", "--cpu-hz takes the traces' TSC rate in Hz, e.g. 2.4e9");
-		} else if (!strcmp(s, "--plot") && more) {
-			plot = argv[++i];
-		} else if (!strcmp(s, "--force")) {
+			break;
+		}
+		case OPT_JSON:
+			json = v;
+			break;
+		case OPT_CSV:
+			csv = v;
+			break;
+		case OPT_CPU_HZ:
+			if (!parse_double(v, &cpu_hz) || !(cpu_hz >= 1e6 && cpu_hz <= 1e11))
+				return cli_bad_value(&args, "a TSC rate in Hz (1e6..1e11), e.g. 2.4e9");
+			break;
+		case OPT_PLOT:
+			plot = v;
+			break;
+		case OPT_FORCE:
 			o.force = true;
-		} else if (!strcmp(s, "--trace") && more) {
-			os.trace = argv[++i];
-		} else if (!strcmp(s, "--old") && more) {
-			os.old_so = argv[++i];
-		} else if (!strcmp(s, "--new") && more) {
-			os.new_so = argv[++i];
-		} else if (!strcmp(s, "--scenario") && more) {
-			os.scenario = argv[++i];
-		} else if (!strcmp(s, "--runs") && more) {
-			if (!parse_u64(argv[++i], &x) || x < 1 || x > 1000)
-				return cli_usage_error("diff", "--runs takes 1..1000");
+			break;
+		case OPT_TRACE:
+			os.trace = v;
+			break;
+		case OPT_OLD:
+			os.old_so = v;
+			break;
+		case OPT_NEW:
+			os.new_so = v;
+			break;
+		case OPT_SCENARIO:
+			os.scenario = v;
+			break;
+		case OPT_RUNS:
+			if (!cli_value_u64(&args, 1, 1000, &x))
+				return EXIT_USAGE;
 			os.runs = (unsigned)x;
 			runs_set = true;
-		} else if (s[0] == '-' || nfiles == 2) {
-			return cli_usage_error("diff", "unknown option or extra argument");
-		} else {
-			files[nfiles++] = s;
+			break;
+		case OPT_QUIET:
+			break;
 		}
 	}
+	if (k < 0)
+		return args.rc;
+	unsigned nfiles = args.npos;
+	char *const *files = args.pos;
 	bool oneshot = os.trace || os.old_so || os.new_so;
 	if (oneshot) {
 		if (nfiles)
-			return cli_usage_error("diff", "give two result files, or --trace with --old and --new, not both");
+			return cli_usage_error(&cli_cmd_diff, "give two result files ('%s' ...), or --trace with --old and "
+							      "--new, not both", files[0]);
 		if (!os.trace || !os.old_so || !os.new_so)
-			return cli_usage_error("diff", "the one-shot mode needs --trace, --old and --new");
+			return cli_usage_error(&cli_cmd_diff, "the one-shot mode needs --trace, --old and --new");
 	} else {
+		if (nfiles > 2)
+			return cli_usage_error(&cli_cmd_diff, "unexpected argument '%s'", files[2]);
 		if (nfiles != 2)
-			return cli_usage_error("diff", "needs two result files (OLD.json NEW.json) or --trace T --old A.so --new B.so");
+			return cli_usage_error(&cli_cmd_diff, "needs two result files (OLD.json NEW.json) or --trace T "
+							      "--old A.so --new B.so");
 		if (runs_set || os.scenario)
-			return cli_usage_error("diff", "--runs and --scenario belong to the one-shot mode (--trace --old --new)");
+			return cli_usage_error(&cli_cmd_diff, "--runs and --scenario belong to the one-shot mode (--trace "
+							      "--old --new)");
 	}
 
 	uint64_t mism[2] = { 0, 0 };

@@ -1,7 +1,7 @@
 /*
  * vmxlab profile (SCENARIO.yaml | TRACE) [--hv LIB.so] [--scenario S.yaml] [--repeat N]
  *                [--rate HZ] [--source auto|cycles|cpu-clock|timer] [--top N] [--all]
- *                [--json FILE] [--flame FILE]
+ *                [--json FILE] [--flame FILE] [--quiet]
  *
  * Runs a scenario, or replays a trace, while sampling where the thread that
  * handles the exits spends its CPU time (include/vmxlab/profile.h), and
@@ -174,6 +174,38 @@ static int write_out(const char *path, const struct prof_data *d, const struct p
 	return rc;
 }
 
+enum {
+	OPT_HV = CLI_LONG, OPT_SCENARIO, OPT_JSON, OPT_FLAME, OPT_RATE, OPT_REPEAT, OPT_TOP, OPT_ALL, OPT_SOURCE,
+	OPT_QUIET
+};
+
+static const struct cli_opt profile_opts[] = {
+	{ "hv", OPT_HV, "LIB.so", "the handler build (default: the scenario's, else libvmxlab-hv.so)" },
+	{ "scenario", OPT_SCENARIO, "S.yaml", "a trace: the devices, their options and the handler build from S.yaml" },
+	{ "repeat", OPT_REPEAT, "N", "a trace: replay it N times (1..1000) under the sampler" },
+	{ "rate", OPT_RATE, "HZ", "samples per second of CPU time, 10..100000 (default 4000)" },
+	{ "source", OPT_SOURCE, "SOURCE",
+	  "auto (the default: the first that works), cycles, cpu-clock or timer; another than auto fails "
+	  "when it is not available" },
+	{ "top", OPT_TOP, "N", "the N top functions, 1..10000 (default 20)" },
+	{ "all", OPT_ALL, NULL, "rank functions over all samples, not only those taken in handlers" },
+	{ "json", OPT_JSON, "FILE", "write the profile as JSON; '-': to standard output, and no report on it" },
+	{ "flame", OPT_FLAME, "FILE",
+	  "write folded stacks for flame-graph tools; '-': to standard output, and no report on it" },
+	{ "quiet", OPT_QUIET, NULL, "accepted for scripts: profile never echoes the guest's console" },
+	{ NULL, 0, NULL, NULL },
+};
+
+const struct cli_cmd cli_cmd_profile = {
+	.name = "profile",
+	.args = "SCENARIO [OPTION]...\nTRACE [OPTION]...",
+	.summary = "sample where handler time goes, function by function, per exit reason",
+	.opts = profile_opts,
+	.notes = "A file ending in .yaml or .yml is a scenario, anything else a trace.\n"
+		 "exit status: 0; 2 a usage or input error (a bad trace, a source that is not available, a file "
+		 "that cannot be written).",
+};
+
 int cmd_profile(int argc, char **argv)
 {
 	static struct profile_run p;
@@ -181,56 +213,67 @@ int cmd_profile(int argc, char **argv)
 	unsigned repeat = 1, top = 20;
 	bool all = false;
 	uint64_t x;
+	struct cli_args a;
+	int k;
 
 	memset(&p, 0, sizeof(p));
 	p.opts.rate_hz = 4000; /* perf record's default */
 	p.opts.only = -1;
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		bool more = i + 1 < argc;
-		if (!strcmp(a, "--hv") && more) {
-			hv = argv[++i];
-		} else if (!strcmp(a, "--scenario") && more) {
-			scen = argv[++i];
-		} else if (!strcmp(a, "--json") && more) {
-			json = argv[++i];
-		} else if (!strcmp(a, "--flame") && more) {
-			flame = argv[++i];
-		} else if (!strcmp(a, "--rate") && more) {
-			if (!parse_u64(argv[++i], &x) || x < 10 || x > 100000)
-				return cli_usage_error("profile", "--rate takes 10..100000 samples per second");
+	cli_args_init(&a, &cli_cmd_profile, argc, argv);
+	while ((k = cli_next(&a)) > 0) {
+		switch (k) {
+		case OPT_HV:
+			hv = a.value;
+			break;
+		case OPT_SCENARIO:
+			scen = a.value;
+			break;
+		case OPT_JSON:
+			json = a.value;
+			break;
+		case OPT_FLAME:
+			flame = a.value;
+			break;
+		case OPT_RATE:
+			if (!cli_value_u64(&a, 10, 100000, &x))
+				return EXIT_USAGE;
 			p.opts.rate_hz = (unsigned)x;
-		} else if (!strcmp(a, "--repeat") && more) {
-			if (!parse_u64(argv[++i], &x) || x < 1 || x > 1000)
-				return cli_usage_error("profile", "--repeat takes 1..1000");
+			break;
+		case OPT_REPEAT:
+			if (!cli_value_u64(&a, 1, 1000, &x))
+				return EXIT_USAGE;
 			repeat = (unsigned)x;
-		} else if (!strcmp(a, "--top") && more) {
-			if (!parse_u64(argv[++i], &x) || x < 1 || x > 10000)
-				return cli_usage_error("profile", "--top takes 1..10000");
+			break;
+		case OPT_TOP:
+			if (!cli_value_u64(&a, 1, 10000, &x))
+				return EXIT_USAGE;
 			top = (unsigned)x;
-		} else if (!strcmp(a, "--all")) {
+			break;
+		case OPT_ALL:
 			all = true;
-		} else if (!strcmp(a, "--source") && more) {
-			const char *s = argv[++i];
+			break;
+		case OPT_SOURCE:
 			p.opts.only = -2;
-			if (!strcmp(s, "auto"))
+			if (!strcmp(a.value, "auto"))
 				p.opts.only = -1;
-			for (int k = 0; k < PROF_SOURCE_COUNT; k++)
-				if (!strcmp(s, source_names[k]))
-					p.opts.only = k;
+			for (int i = 0; i < PROF_SOURCE_COUNT; i++)
+				if (!strcmp(a.value, source_names[i]))
+					p.opts.only = i;
 			if (p.opts.only == -2)
-				return cli_usage_error("profile", "--source takes auto, cycles, cpu-clock or timer");
-		} else if (a[0] == '-' || target) {
-			return cli_usage_error("profile", "unknown option or extra argument");
-		} else {
-			target = a;
+				return cli_bad_value(&a, "a source: auto, cycles, cpu-clock or timer");
+			break;
+		case OPT_QUIET:
+			break;
 		}
 	}
-	if (!target)
-		return cli_usage_error("profile", "needs a scenario (.yaml) or a trace");
+	if (k < 0)
+		return a.rc;
+	if (cli_want_args(&a, 1, 1, "needs a scenario (.yaml) or a trace"))
+		return EXIT_USAGE;
+	target = a.pos[0];
 	bool live = scenario_path_is_scenario(target);
 	if (live && (scen || repeat != 1))
-		return cli_usage_error("profile", "--scenario and --repeat are for traces");
+		return cli_usage_error(&cli_cmd_profile, "--scenario and --repeat are for traces");
 	int rc = live ? profile_scenario(target, hv, &p) : profile_trace(target, hv, scen, repeat, &p);
 	if (rc) {
 		fprintf(stderr, "vmxlab profile: %s\n", p.err);

@@ -168,7 +168,8 @@ static int write_json(const char *path, const char *trace, const char *hvname, c
 	uint64_t tsize = 0, thash = 0;
 	char terr[512];
 	bool have_id = diff_trace_identity(trace, &tsize, &thash, terr, sizeof(terr)) == 0;
-	FILE *f = fopen(path, "w");
+	bool to_stdout = !strcmp(path, "-");
+	FILE *f = to_stdout ? stdout : fopen(path, "w");
 
 	if (!f) {
 		snprintf(err, errlen, "cannot write %s: %m", path);
@@ -242,12 +243,50 @@ static int write_json(const char *path, const char *trace, const char *hvname, c
 		fprintf(f, ",\n  \"run_digest\": \"%016" PRIx64 "\"", r->run_digest);
 	fprintf(f, ",\n  \"dm_divergent\": %" PRIu64 ",\n  \"record_mismatches\": %" PRIu64 "\n}\n", r->dm_divergent,
 		r->record_mismatches);
-	if (fclose(f)) {
+	if (to_stdout ? fflush(f) : fclose(f)) {
 		snprintf(err, errlen, "cannot write %s: %m", path);
 		return -1;
 	}
 	return 0;
 }
+
+enum {
+	OPT_HV = CLI_LONG, OPT_JSON, OPT_SCENARIO, OPT_DOMAIN, OPT_VCPU, OPT_REPEAT, OPT_CPU_HZ, OPT_TOLERANT,
+	OPT_QUIET, OPT_VERBOSE, OPT_ACCEPT_DIVERGENT
+};
+
+static const struct cli_opt replay_opts[] = {
+	{ "hv", OPT_HV, "LIB.so", "the handler build (default: --scenario's, else libvmxlab-hv.so beside vmxlab)" },
+	{ "scenario", OPT_SCENARIO, "S.yaml",
+	  "devices, their options and the handler build from a scenario (a vmxlab trace names its own devices; "
+	  "this overrides their options)" },
+	{ "domain", OPT_DOMAIN, "D", "replay only domain D's exits (default: every domain)" },
+	{ "vcpu", OPT_VCPU, "V", "replay only vcpu V's exits (default: every vcpu)" },
+	{ "repeat", OPT_REPEAT, "N", "replay N times (1..1000) from a clean state; the digests must agree" },
+	{ "json", OPT_JSON, "FILE",
+	  "write the results (samples, medians, fidelity, digest) as JSON; '-': to standard output, and no "
+	  "report on it" },
+	{ "tolerant", OPT_TOLERANT, NULL, "skip corrupt parts of the trace instead of stopping at the first" },
+	{ "cpu-hz", OPT_CPU_HZ, "HZ", "the traced host's TSC frequency in Hz, 1000000 or more (default: the "
+	  "trace's own, else 2400000000)" },
+	{ "quiet", OPT_QUIET, NULL, "do not echo the guest's console output found in the trace" },
+	{ "verbose", OPT_VERBOSE, NULL, "print the handler build's information messages too (the VMCS dump of an "
+	  "exit it did not handle)" },
+	{ "accept-divergent", OPT_ACCEPT_DIVERGENT, NULL,
+	  "exit 0 even when exits were handled otherwise than the trace shows, or not at all" },
+	{ NULL, 0, NULL, NULL },
+};
+
+const struct cli_cmd cli_cmd_replay = {
+	.name = "replay",
+	.args = "TRACE [OPTION]...",
+	.summary = "replay a xentrace log through a handler build; handler cost and fidelity",
+	.opts = replay_opts,
+	.notes = "TRACE is a xentrace file, plain or gzip; '-' reads it from standard input.\n"
+		 "exit status: 0; 1 the replay is not the run's (an exact trace whose handler records or digest "
+		 "differ, replays that disagree) or exits were handled otherwise without --accept-divergent; 2 a "
+		 "usage error or a trace that cannot be read (the byte offset named).",
+};
 
 int cmd_replay(int argc, char **argv)
 {
@@ -258,49 +297,61 @@ int cmd_replay(int argc, char **argv)
 	char hvpath[4096], err[1024];
 	uint64_t x;
 	bool quiet = false, accept = false;
+	struct cli_args a;
+	int k;
 
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.domain = cfg.vcpu = -1;
 	cfg.repeat = 1;
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		bool more = i + 1 < argc;
-		if (!strcmp(a, "--hv") && more)
-			hv = argv[++i];
-		else if (!strcmp(a, "--json") && more)
-			json = argv[++i];
-		else if (!strcmp(a, "--scenario") && more)
-			scen = argv[++i];
-		else if ((!strcmp(a, "--domain") || !strcmp(a, "--vcpu")) && more) {
-			if (!parse_u64(argv[++i], &x) || x > 0xffff)
-				return cli_usage_error("replay", "--domain and --vcpu take a number");
-			if (a[2] == 'd')
-				cfg.domain = (int)x;
-			else
-				cfg.vcpu = (int)x;
-		} else if (!strcmp(a, "--repeat") && more) {
-			if (!parse_u64(argv[++i], &x) || x < 1 || x > 1000)
-				return cli_usage_error("replay", "--repeat takes 1..1000");
+	cli_args_init(&a, &cli_cmd_replay, argc, argv);
+	while ((k = cli_next(&a)) > 0) {
+		switch (k) {
+		case OPT_HV:
+			hv = a.value;
+			break;
+		case OPT_JSON:
+			json = a.value;
+			break;
+		case OPT_SCENARIO:
+			scen = a.value;
+			break;
+		case OPT_DOMAIN:
+		case OPT_VCPU:
+			if (!cli_value_u64(&a, 0, 0xffff, &x))
+				return EXIT_USAGE;
+			*(k == OPT_DOMAIN ? &cfg.domain : &cfg.vcpu) = (int)x;
+			break;
+		case OPT_REPEAT:
+			if (!cli_value_u64(&a, 1, 1000, &x))
+				return EXIT_USAGE;
 			cfg.repeat = (unsigned)x;
-		} else if (!strcmp(a, "--cpu-hz") && more) {
-			if (!parse_u64(argv[++i], &x) || x < 1000000)
-				return cli_usage_error("replay", "--cpu-hz takes the trace's TSC frequency in Hz");
+			break;
+		case OPT_CPU_HZ:
+			if (!cli_value_u64(&a, 1000000, UINT64_MAX, &x))
+				return EXIT_USAGE;
 			cfg.tsc_khz = x / 1000;
-		} else if (!strcmp(a, "--tolerant"))
+			break;
+		case OPT_TOLERANT:
 			cfg.tolerant = true;
-		else if (!strcmp(a, "--quiet"))
+			break;
+		case OPT_QUIET:
 			quiet = true;
-		else if (!strcmp(a, "--verbose"))
+			break;
+		case OPT_VERBOSE:
 			cfg.verbose = true;
-		else if (!strcmp(a, "--accept-divergent"))
+			break;
+		case OPT_ACCEPT_DIVERGENT:
 			accept = true;
-		else if ((a[0] == '-' && a[1]) || trace)
-			return cli_usage_error("replay", "unknown option or extra argument");
-		else
-			trace = a;
+			break;
+		}
 	}
-	if (!trace)
-		return cli_usage_error("replay", "needs a trace file");
+	if (k < 0)
+		return a.rc;
+	if (cli_want_args(&a, 1, 1, "needs a trace file"))
+		return EXIT_USAGE;
+	trace = a.pos[0];
+	/* With --json -, standard output carries the JSON alone. */
+	bool json_out = cli_is_stdout(json);
 	if (scen) {
 		if (scenario_load(scen, &sc, err, sizeof(err))) {
 			fprintf(stderr, "vmxlab replay: %s\n", err);
@@ -333,7 +384,7 @@ int cmd_replay(int argc, char **argv)
 	}
 	cfg.trace_path = trace;
 	cfg.hv = b.hv;
-	cfg.console = quiet ? NULL : stdout;
+	cfg.console = quiet || json_out ? NULL : stdout;
 	int rc = replay_run(&cfg, &res, err, sizeof(err));
 	if (rc) {
 		fprintf(stderr, "vmxlab replay: %s\n", err);
@@ -341,7 +392,8 @@ int cmd_replay(int argc, char **argv)
 		hv_unload(&b);
 		return EXIT_USAGE;
 	}
-	print_report(stdout, trace, b.hv->name, &cfg, &res);
+	if (!json_out)
+		print_report(stdout, trace, b.hv->name, &cfg, &res);
 	if (json && write_json(json, trace, b.hv->name, &cfg, &res, err, sizeof(err))) {
 		fprintf(stderr, "vmxlab replay: %s\n", err);
 		rc = EXIT_USAGE;

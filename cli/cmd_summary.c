@@ -1,6 +1,6 @@
 /*
  * vmxlab summary TRACE [--json FILE] [--domain D] [--vcpu V] [--cpu-hz HZ]
- *                      [--tolerant]
+ *                      [--tolerant] [--quiet]
  *
  * Reads a xentrace file (replay/trace_read.c) and prints exits per domain,
  * vcpu and exit reason (analysis/summary.c): count, time, share, average and
@@ -20,12 +20,6 @@
 #include "cli.h"
 
 #define DEFAULT_CPU_HZ 2.4e9
-
-static int usage(const char *msg)
-{
-	fprintf(stderr, "vmxlab summary: %s\nusage: vmxlab summary %s\n", msg, CMD_SUMMARY_ARGS);
-	return EXIT_USAGE;
-}
 
 /* "2400000000", "2.4e9", "2.4G", "2400M", "2400000k". */
 static bool parse_hz(const char *s, double *hz)
@@ -79,46 +73,71 @@ struct args {
 	long domain, vcpu;
 	double hz;
 	bool tolerant;
+	bool done; /* --help or the like answered */
+};
+
+enum { OPT_JSON = CLI_LONG, OPT_DOMAIN, OPT_VCPU, OPT_CPU_HZ, OPT_TOLERANT, OPT_QUIET };
+
+static const struct cli_opt summary_opts[] = {
+	{ "json", OPT_JSON, "FILE", "write the summary as JSON; '-': to standard output, and no text on it" },
+	{ "domain", OPT_DOMAIN, "D", "only domain D (0..65535, decimal or 0x...)" },
+	{ "vcpu", OPT_VCPU, "V", "only vcpu V (0..65535)" },
+	{ "cpu-hz", OPT_CPU_HZ, "HZ",
+	  "the TSC rate that turns cycles into time: 2400000000, 2.4e9, 2.4G, 2400M (default 2.4G, "
+	  "xenalyze's)" },
+	{ "tolerant", OPT_TOLERANT, NULL, "skip corrupt data (exit status 1) instead of stopping at it (2)" },
+	{ "quiet", OPT_QUIET, NULL, "accepted for scripts: summary prints nothing but the summary" },
+	{ NULL, 0, NULL, NULL },
+};
+
+const struct cli_cmd cli_cmd_summary = {
+	.name = "summary",
+	.args = "TRACE [OPTION]...",
+	.summary = "exits per domain, vcpu and reason of a xentrace file, like xenalyze --summary",
+	.opts = summary_opts,
+	.notes = "TRACE '-' is standard input.\n"
+		 "exit status: 0; 1 --tolerant skipped corrupt data; 2 a usage error or a trace that cannot be "
+		 "read (the byte offset named).",
 };
 
 static int parse_args(int argc, char **argv, struct args *a)
 {
-	char msg[256];
+	struct cli_args c;
+	int k;
 
 	*a = (struct args){ .domain = -1, .vcpu = -1, .hz = DEFAULT_CPU_HZ };
-	for (int i = 1; i < argc; i++) {
-		const char *o = argv[i];
-		bool has_value = i + 1 < argc;
-		if (strcmp(o, "--tolerant") == 0) {
+	cli_args_init(&c, &cli_cmd_summary, argc, argv);
+	while ((k = cli_next(&c)) > 0) {
+		switch (k) {
+		case OPT_TOLERANT:
 			a->tolerant = true;
-		} else if (strcmp(o, "--json") == 0 && has_value) {
-			a->json = argv[++i];
-		} else if (strcmp(o, "--domain") == 0 && has_value) {
-			if (!parse_id(argv[++i], &a->domain))
-				return snprintf(msg, sizeof(msg), "--domain '%s': not a domain id (0..65535)", argv[i]),
-				       usage(msg);
-		} else if (strcmp(o, "--vcpu") == 0 && has_value) {
-			if (!parse_id(argv[++i], &a->vcpu))
-				return snprintf(msg, sizeof(msg), "--vcpu '%s': not a vcpu id (0..65535)", argv[i]), usage(msg);
-		} else if (strcmp(o, "--cpu-hz") == 0 && has_value) {
-			if (!parse_hz(argv[++i], &a->hz))
-				return snprintf(msg, sizeof(msg), "--cpu-hz '%s': not a frequency (e.g. 2.4G, 2400M)", argv[i]),
-				       usage(msg);
-		} else if (o[0] == '-' && o[1]) {
-			snprintf(msg, sizeof(msg), "%s '%s'",
-				 strstr("--json --domain --vcpu --cpu-hz", o) && !has_value ? "missing value for"
-											     : "unknown option",
-				 o);
-			return usage(msg);
-		} else if (!a->trace) {
-			a->trace = o;
-		} else {
-			snprintf(msg, sizeof(msg), "one trace file only ('%s' and '%s')", a->trace, o);
-			return usage(msg);
+			break;
+		case OPT_JSON:
+			a->json = c.value;
+			break;
+		case OPT_DOMAIN:
+			if (!parse_id(c.value, &a->domain))
+				return cli_bad_value(&c, "a domain id (0..65535)");
+			break;
+		case OPT_VCPU:
+			if (!parse_id(c.value, &a->vcpu))
+				return cli_bad_value(&c, "a vcpu id (0..65535)");
+			break;
+		case OPT_CPU_HZ:
+			if (!parse_hz(c.value, &a->hz))
+				return cli_bad_value(&c, "a frequency (e.g. 2.4G, 2400M)");
+			break;
+		case OPT_QUIET:
+			break;
 		}
 	}
-	if (!a->trace)
-		return usage("no trace file given");
+	if (k < 0) {
+		a->done = true;
+		return c.rc;
+	}
+	if (cli_want_args(&c, 1, 1, "no trace file given"))
+		return EXIT_USAGE;
+	a->trace = c.pos[0];
 	return EXIT_OK;
 }
 
@@ -149,7 +168,7 @@ int cmd_summary(int argc, char **argv)
 	struct summary s;
 	int rc = parse_args(argc, argv, &a), k;
 
-	if (rc)
+	if (rc || a.done)
 		return rc;
 	struct trc_reader *r = trc_reader_open(a.trace, a.tolerant ? TRC_READ_TOLERANT : 0, on_diag, (void *)a.trace,
 					       err, sizeof(err));

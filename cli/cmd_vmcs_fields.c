@@ -56,26 +56,41 @@ static int show_one_field(const char *arg)
 	return EXIT_OK;
 }
 
+enum { OPT_TYPE = CLI_LONG, OPT_WIDTH };
+
+static const struct cli_opt vmcs_fields_opts[] = {
+	{ "type", OPT_TYPE, "T", "only fields of type T: control, exit-info, guest or host" },
+	{ "width", OPT_WIDTH, "W", "only fields of width W: 16, 32, 64 or natural" },
+	{ NULL, 0, NULL, NULL },
+};
+
+const struct cli_cmd cli_cmd_vmcs_fields = {
+	.name = "vmcs-fields",
+	.args = "[OPTION]... [FIELD]",
+	.summary = "list the VMCS fields (SDM App. B); FIELD, an encoding or a name: that one",
+	.opts = vmcs_fields_opts,
+	.notes = "exit status: 0; 2 a usage error or a FIELD that is not a VMCS field.",
+};
+
 int cmd_vmcs_fields(int argc, char **argv)
 {
 	int type = -1, width = -1;
 	const char *one = NULL;
+	struct cli_args a;
+	int k;
 
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--type") == 0 && i + 1 < argc) {
-			type = parse_enum(argv[++i], type_name_u, 4);
-			if (type < 0)
-				return cli_usage_error("vmcs-fields", "--type is one of control, exit-info, guest, host");
-		} else if (strcmp(argv[i], "--width") == 0 && i + 1 < argc) {
-			width = parse_enum(argv[++i], width_name_u, 4);
-			if (width < 0)
-				return cli_usage_error("vmcs-fields", "--width is one of 16, 32, 64, natural");
-		} else if (argv[i][0] == '-' || one) {
-			return cli_usage_error("vmcs-fields", "unknown option or extra argument");
-		} else {
-			one = argv[i];
-		}
+	cli_args_init(&a, &cli_cmd_vmcs_fields, argc, argv);
+	while ((k = cli_next(&a)) > 0) {
+		if (k == OPT_TYPE && (type = parse_enum(a.value, type_name_u, 4)) < 0)
+			return cli_bad_value(&a, "a type: control, exit-info, guest or host");
+		if (k == OPT_WIDTH && (width = parse_enum(a.value, width_name_u, 4)) < 0)
+			return cli_bad_value(&a, "a width: 16, 32, 64 or natural");
 	}
+	if (k < 0)
+		return a.rc;
+	if (cli_want_args(&a, 0, 1, ""))
+		return EXIT_USAGE;
+	one = a.npos ? a.pos[0] : NULL;
 	if (one)
 		return show_one_field(one);
 	printf("%-6s  %-32s %-8s %s\n", "enc", "field", "width", "type");

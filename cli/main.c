@@ -9,79 +9,99 @@
 
 #include "cli.h"
 
-struct command {
-	const char *name;
-	int (*run)(int argc, char **argv);
-	const char *args;
-	const char *help;
-};
-
 static int cmd_version(int argc, char **argv);
 static int cmd_help(int argc, char **argv);
 
-static const struct command commands[] = {
-	{ "run", cmd_run,
-	  "SCENARIO [--record TRACE] [--json FILE] [--hv LIB.so] [--quiet] [--screenshot FILE.png] [--max-exits N]",
-	  "run a scenario; print the exit report; check its expectations" },
-	{ "compare", cmd_compare, "A.yaml B.yaml", "run two scenarios; exits and predicted time side by side" },
-	{ "replay", cmd_replay,
-	  "TRACE [--hv LIB.so] [--scenario S] [--domain D] [--vcpu V] [--repeat N] [--json FILE] [--tolerant] [--verbose] [--accept-divergent]",
-	  "replay a xentrace log through a handler build; handler cost and fidelity" },
-	{ "diff", cmd_diff,
-	  "OLD.json NEW.json | A.xentrace B.xentrace [--cpu-hz HZ] | --trace T --old A.so --new B.so [--runs N] [--scenario S]  [--alpha A] [--fail-over PCT] [--force] [--json F] [--csv F] [--plot F.svg]",
-	  "compare two handler builds' handling times: medians, intervals, rank tests (paired by round in one-shot)" },
-	{ "debug", cmd_debug, "SCENARIO|TRACE [-x CMDFILE] [--hv LIB.so] [--record T] [--scenario S] [--gdb PORT]",
-	  "step a scenario or a trace exit by exit: breakpoints, stepi, VMCS, explain; gdb can attach" },
-	{ "profile", cmd_profile,
-	  "SCENARIO|TRACE [--hv LIB.so] [--scenario S] [--repeat N] [--rate HZ] [--source auto|cycles|cpu-clock|timer] [--top N] [--all] [--json F] [--flame F]",
-	  "sample where handler time goes, function by function: handler build, device models, capstone, testbed" },
-	{ "summary", cmd_summary, CMD_SUMMARY_ARGS, CMD_SUMMARY_HELP },
-	{ "version", cmd_version, "", "print the vmxlab version and the ABI versions" },
-	{ "vmcs-fields", cmd_vmcs_fields, "[--type T] [--width W] [FIELD]",
-	  "list VMCS fields (SDM App. B); FIELD is an encoding or a name" },
-	{ "exit-reasons", cmd_exit_reasons, "", "list the basic exit reasons (SDM App. C)" },
-	{ "decode", cmd_decode, "KIND VALUE",
-	  "decode a raw VMCS value; KIND: exit-reason io cr dr ept task-switch invlpg intr-info insn-info" },
-	{ "help", cmd_help, "", "this text" },
+static const struct cli_cmd cli_cmd_version = {
+	.name = "version",
+	.args = "",
+	.summary = "print the vmxlab version and the ABI versions (as vmxlab --version)",
+};
+
+static const struct cli_cmd cli_cmd_help = {
+	.name = "help",
+	.args = "[COMMAND]",
+	.summary = "list the commands; with COMMAND, its help (as vmxlab COMMAND --help)",
+};
+
+static const struct command {
+	const struct cli_cmd *cmd;
+	int (*run)(int argc, char **argv);
+} commands[] = {
+	{ &cli_cmd_run, cmd_run },
+	{ &cli_cmd_compare, cmd_compare },
+	{ &cli_cmd_replay, cmd_replay },
+	{ &cli_cmd_diff, cmd_diff },
+	{ &cli_cmd_debug, cmd_debug },
+	{ &cli_cmd_profile, cmd_profile },
+	{ &cli_cmd_summary, cmd_summary },
+	{ &cli_cmd_version, cmd_version },
+	{ &cli_cmd_vmcs_fields, cmd_vmcs_fields },
+	{ &cli_cmd_exit_reasons, cmd_exit_reasons },
+	{ &cli_cmd_decode, cmd_decode },
+	{ &cli_cmd_help, cmd_help },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
+static const struct command *find_command(const char *name)
+{
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		if (strcmp(name, commands[i].cmd->name) == 0)
+			return &commands[i];
+	return NULL;
+}
+
 static void usage(FILE *out)
 {
-	fprintf(out, "usage: vmxlab COMMAND [ARGS]\n\n"
+	fprintf(out, "usage: vmxlab COMMAND [ARGS] [OPTIONS]\n"
+		     "       vmxlab COMMAND --help\n"
+		     "       vmxlab --version\n\n"
 		     "A simulation and replay testbed for Intel VT-x exit handling.\n\n"
 		     "commands:\n");
 	for (size_t i = 0; i < NCOMMANDS; i++)
-		fprintf(out, "  %-14s %-32s %s\n", commands[i].name, commands[i].args, commands[i].help);
-	fprintf(out, "\nexit status: 0 success, 1 a check failed, 2 usage or input error\n");
+		fprintf(out, "  %-14s %s\n", commands[i].cmd->name, commands[i].cmd->summary);
+	fprintf(out, "\n`vmxlab COMMAND --help` shows a command's arguments and options; man vmxlab has them all.\n"
+		     "exit status: 0 success, 1 a check failed, 2 usage or input error\n");
 }
 
 static int cmd_help(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	usage(stdout);
+	struct cli_args a;
+	int k;
+
+	cli_args_init(&a, &cli_cmd_help, argc, argv);
+	while ((k = cli_next(&a)) > 0)
+		;
+	if (k < 0)
+		return a.rc;
+	if (cli_want_args(&a, 0, 1, ""))
+		return EXIT_USAGE;
+	if (!a.npos) {
+		usage(stdout);
+		return EXIT_OK;
+	}
+	const struct command *c = find_command(a.pos[0]);
+	if (!c)
+		return cli_usage_error(&cli_cmd_help, "no command named '%s' (vmxlab help lists them)", a.pos[0]);
+	cli_print_help(stdout, c->cmd);
 	return EXIT_OK;
 }
 
 static int cmd_version(int argc, char **argv)
 {
-	(void)argv;
-	if (argc > 1)
-		return cli_usage_error("version", "takes no arguments");
-	printf("vmxlab %s (handler ABI %d, device ABI %d)\n", VMXLAB_VERSION, VMXLAB_HV_ABI_VERSION,
-	       VMXLAB_DEV_ABI_VERSION);
-	return EXIT_OK;
-}
+	struct cli_args a;
+	int k;
 
-int cli_usage_error(const char *cmd, const char *msg)
-{
-	fprintf(stderr, "vmxlab %s: %s\n", cmd, msg);
-	for (size_t i = 0; i < NCOMMANDS; i++)
-		if (strcmp(commands[i].name, cmd) == 0)
-			fprintf(stderr, "usage: vmxlab %s %s\n", cmd, commands[i].args);
-	return EXIT_USAGE;
+	cli_args_init(&a, &cli_cmd_version, argc, argv);
+	while ((k = cli_next(&a)) > 0)
+		;
+	if (k < 0)
+		return a.rc;
+	if (cli_want_args(&a, 0, 0, ""))
+		return EXIT_USAGE;
+	cli_print_version(stdout);
+	return EXIT_OK;
 }
 
 int main(int argc, char **argv)
@@ -95,12 +115,18 @@ int main(int argc, char **argv)
 	 * window); the default SIGXFSZ would kill vmxlab without a word. */
 	signal(SIGXFSZ, SIG_IGN);
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)
-		return cmd_help(0, NULL);
+		return cmd_help(1, argv + 1);
 	if (strcmp(argv[1], "--version") == 0)
 		return cmd_version(1, argv + 1);
-	for (size_t i = 0; i < NCOMMANDS; i++)
-		if (strcmp(argv[1], commands[i].name) == 0)
-			return commands[i].run(argc - 1, argv + 1);
+	/* For scripts, tests and completion: the commands, one a line. */
+	if (strcmp(argv[1], "--list-commands") == 0) {
+		for (size_t i = 0; i < NCOMMANDS; i++)
+			printf("%s\n", commands[i].cmd->name);
+		return EXIT_OK;
+	}
+	const struct command *c = find_command(argv[1]);
+	if (c)
+		return c->run(argc - 1, argv + 1);
 	fprintf(stderr, "vmxlab: unknown command or option '%s'\n\n", argv[1]);
 	usage(stderr);
 	return EXIT_USAGE;

@@ -50,7 +50,7 @@ $(BUILD)/bench/bench_trace: $(call obj,bench/bench_trace.c)
 
 # `vmxlab summary` on its own (the same cmd_summary and objects), used
 # until cli/main.c lists the command.
-$(BUILD)/bench/vmxlab-summary: $(call obj,bench/bench_trace_summary.c cli/cmd_summary.c $(TRACE_SRC)) $(BUILD)/libvmxmodel.a
+$(BUILD)/bench/vmxlab-summary: $(call obj,bench/bench_trace_summary.c cli/cmd_summary.c cli/opts.c $(TRACE_SRC)) $(BUILD)/libvmxmodel.a
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
 

@@ -194,7 +194,8 @@ static void json_reasons(FILE *f, const struct run_summary *s)
 
 int report_json(const char *path, const struct scenario *sc, const struct run_summary *s, char *err, size_t errlen)
 {
-	FILE *f = fopen(path, "w");
+	bool to_stdout = !strcmp(path, "-");
+	FILE *f = to_stdout ? stdout : fopen(path, "w");
 
 	if (!f) {
 		snprintf(err, errlen, "cannot write %s: %m", path);
@@ -225,7 +226,7 @@ int report_json(const char *path, const struct scenario *sc, const struct run_su
 		p = eol ? eol + 1 : p + len;
 	}
 	fprintf(f, "],\n  \"digest\": \"%016" PRIx64 "\"\n}\n", s->res.digest);
-	if (fclose(f)) {
+	if (to_stdout ? fflush(f) : fclose(f)) {
 		snprintf(err, errlen, "cannot write %s: %m", path);
 		return -1;
 	}

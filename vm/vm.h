@@ -441,7 +441,7 @@ void run_summary_free(struct run_summary *s);
 int scenario_run(struct scenario *sc, bool echo, struct run_summary *sum);
 
 void report_print(FILE *out, const struct scenario *sc, const struct run_summary *s);
-/* 0, or -1 with err. */
+/* 0, or -1 with err; path "-" is standard output. */
 int report_json(const char *path, const struct scenario *sc, const struct run_summary *s, char *err, size_t errlen);
 /* Print each failed expectation; returns how many failed. */
 unsigned report_expectations(FILE *out, const struct expect *e, const struct run_summary *s);
