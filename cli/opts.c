@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../analysis/progress.h"
 #include "cli.h"
 
 #define HELP_WIDTH 100
@@ -254,6 +255,10 @@ int cli_next(struct cli_args *a)
 			return fail(a, "unknown option");
 		snprintf(a->opt, sizeof(a->opt), "--%s", o->name);
 		a->value = optarg;
+		/* --quiet means one thing everywhere: it also keeps the progress
+		 * line (analysis/progress.h) off the terminal. */
+		if (!strcmp(o->name, "quiet"))
+			progress_enable(false);
 		switch (k) {
 		case KEY_HELP:
 			cli_print_help(stdout, a->cmd);

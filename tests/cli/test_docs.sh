@@ -116,9 +116,9 @@ run_one() {
 read -r -a files <<<"${DOCS:-README.md $(echo docs/*.md) guests/README.md}"
 skipped=0
 for f in "${files[@]}"; do
-	dir=$tmp/work/$(basename "$f" .md)
+	dir=$tmp/work/${f//\//_}
 	mkdir -p "$dir"
-	for d in scenarios tests traces guests build; do ln -s "$root/$d" "$dir/$d"; done
+	for d in scenarios tests traces guests build; do ln -sfn "$root/$d" "$dir/$d"; done
 	where="" cmd="" want="" line=0 mode=exact
 	while IFS= read -r l; do
 		case $l in
