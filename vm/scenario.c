@@ -672,6 +672,12 @@ static int top_pair(struct ctx *c, const char *key, node_t *k, node_t *v, void *
 		       "name, description, machine, guest, hv, devices, cost, limits, record, expect, screenshots, display");
 }
 
+static bool has_yaml_suffix(const char *path)
+{
+	size_t n = strlen(path);
+	return (n > 5 && strcmp(path + n - 5, ".yaml") == 0) || (n > 4 && strcmp(path + n - 4, ".yml") == 0);
+}
+
 /* A bare name (no '/') that is no file here names a scenario shipped with
  * vmxlab, with or without its .yaml: `vmxlab run pic-hv` from any
  * directory.  The path of that file, or NULL. */
@@ -681,7 +687,7 @@ static const char *shipped_scenario(const char *name, char *out, size_t len)
 
 	if (strchr(name, '/') || !name[0] || access(name, F_OK) == 0 || strlen(name) > 400)
 		return NULL;
-	snprintf(rel, sizeof(rel), "scenarios/%s%s", name, scenario_path_is_scenario(name) ? "" : ".yaml");
+	snprintf(rel, sizeof(rel), "scenarios/%s%s", name, has_yaml_suffix(name) ? "" : ".yaml");
 	vm_data_path(found, sizeof(found), rel);
 	/* Reports name the file without the build/.. of the source tree. */
 	if (access(found, R_OK) != 0 || !realpath(found, real))
@@ -784,8 +790,8 @@ void scenario_resolve_workload(struct scenario *sc)
 
 bool scenario_path_is_scenario(const char *path)
 {
-	size_t n = strlen(path);
-	return (n > 5 && strcmp(path + n - 5, ".yaml") == 0) || (n > 4 && strcmp(path + n - 4, ".yml") == 0);
+	char shipped[4096];
+	return has_yaml_suffix(path) || shipped_scenario(path, shipped, sizeof(shipped));
 }
 
 void scenario_to_replay(const struct scenario *sc, struct replay_config *cfg)

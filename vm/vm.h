@@ -397,7 +397,8 @@ void scenario_resolve_workload(struct scenario *s);
 /* A replay of the scenario's machine: its devices and handler options into
  * cfg (which then points into s: s must outlive it). */
 void scenario_to_replay(const struct scenario *s, struct replay_config *cfg);
-/* Whether a command-line path names a scenario (.yaml, .yml) rather than a trace. */
+/* Whether a command-line path names a scenario (.yaml, .yml, or the bare
+ * name of a shipped one) rather than a trace. */
 bool scenario_path_is_scenario(const char *path);
 
 /* Parsers shared with the command line and the debugger: "0x1f0" or
