@@ -233,9 +233,8 @@ INSTALL_DATA := $(call inst,$(BUILD)/libvmxlab-hv.so $(BUILD)/libvmxmodel.a,lib/
                 $(call inst,$(sort $(wildcard traces/*.xt)) traces/README.md,share/vmxlab/traces/) \
                 $(call inst,$(sort $(wildcard hv/*.c hv/*.h)),share/vmxlab/hv/) \
                 $(call inst,$(sort $(wildcard examples/handler/*.c examples/handler/*.h)) \
-                  examples/handler/Makefile examples/handler/README.md,share/doc/vmxlab/examples/handler/)
-# Being written on other branches: installed once they are in the tree.
-INSTALL_LATER := man/vmxlab.1:share/man/man1/vmxlab.1 completion/vmxlab:share/bash-completion/completions/vmxlab
+                  examples/handler/Makefile examples/handler/README.md,share/doc/vmxlab/examples/handler/) \
+                man/vmxlab.1:share/man/man1/vmxlab.1 completion/vmxlab:share/bash-completion/completions/vmxlab
 # Directories that hold only vmxlab's files: uninstall removes them once empty.
 INSTALL_DIRS := lib/vmxlab/guests lib/vmxlab include/vmxlab share/vmxlab/scenarios share/vmxlab/traces \
                 share/vmxlab/hv share/vmxlab share/doc/vmxlab/examples/handler share/doc/vmxlab/examples \
@@ -246,9 +245,6 @@ install: all
 	@set -e; d='$(DESTDIR)$(PREFIX)'; \
 	for p in $(INSTALL_PROGRAMS); do install -D -m 755 "$${p%%:*}" "$$d/$${p#*:}"; done; \
 	for p in $(INSTALL_DATA); do install -D -m 644 "$${p%%:*}" "$$d/$${p#*:}"; done; \
-	for p in $(INSTALL_LATER); do \
-	  if [ -f "$${p%%:*}" ]; then install -D -m 644 "$${p%%:*}" "$$d/$${p#*:}"; \
-	  else echo "vmxlab: $${p%%:*} is not in this tree yet; $${p#*:} not installed"; fi; done; \
 	abi=$(HV_ABI_VERSION); [ -n "$$abi" ] || { echo "vmxlab: no VMXLAB_HV_ABI_VERSION in include/vmxlab/hv.h" >&2; exit 1; }; \
 	install -d "$$d/lib/pkgconfig"; \
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' -e "s|@HV_ABI_VERSION@|$$abi|" \
@@ -257,7 +253,7 @@ install: all
 
 uninstall:
 	@d='$(DESTDIR)$(PREFIX)'; \
-	for p in $(INSTALL_PROGRAMS) $(INSTALL_DATA) $(INSTALL_LATER) :lib/pkgconfig/vmxlab.pc; do \
+	for p in $(INSTALL_PROGRAMS) $(INSTALL_DATA) :lib/pkgconfig/vmxlab.pc; do \
 	  rm -f "$$d/$${p#*:}"; done; \
 	for dir in $(INSTALL_DIRS); do [ ! -d "$$d/$$dir" ] || rmdir --ignore-fail-on-non-empty "$$d/$$dir"; done; \
 	echo "vmxlab: uninstalled from $$d"

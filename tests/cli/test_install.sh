@@ -51,16 +51,13 @@ for f in lib/vmxlab/libvmxlab-hv.so lib/vmxlab/libvmxmodel.a lib/pkgconfig/vmxla
 	include/vmxlab/trace.h include/vmxlab/hypercall.h \
 	share/vmxlab/traces/pic-dm-work300.xt share/vmxlab/traces/xen-style-2k.xt \
 	share/vmxlab/hv/hv.c share/vmxlab/hv/hv_priv.h \
-	share/doc/vmxlab/examples/handler/Makefile share/doc/vmxlab/examples/handler/port80.c; do
+	share/doc/vmxlab/examples/handler/Makefile share/doc/vmxlab/examples/handler/port80.c \
+	share/man/man1/vmxlab.1 share/bash-completion/completions/vmxlab; do
 	[ -f "$usr/$f" ] || missing="$missing $f"
 done
 for f in scenarios/*.yaml; do
 	[ -f "$usr/share/vmxlab/$f" ] || missing="$missing share/vmxlab/$f"
 done
-# The man page and the completion come from other branches: checked once here.
-[ ! -f man/vmxlab.1 ] || [ -f "$usr/share/man/man1/vmxlab.1" ] || missing="$missing share/man/man1/vmxlab.1"
-[ ! -f completion/vmxlab ] || [ -f "$usr/share/bash-completion/completions/vmxlab" ] ||
-	missing="$missing share/bash-completion/completions/vmxlab"
 [ -z "$missing" ] && ok "the layout under PREFIX" || bad "not installed:$missing"
 extra=$(cd "$usr" && find . -name 't-*.elf' -o -name 'sim.h' -o -name 'replay.h' -o -name '*.o')
 [ -z "$extra" ] && ok "no test guests, host headers or objects installed" || bad "installed too: $extra"
