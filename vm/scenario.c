@@ -656,6 +656,13 @@ static int top_pair(struct ctx *c, const char *key, node_t *k, node_t *v, void *
 		       "name, description, machine, guest, hv, devices, cost, limits, record, expect, screenshots, display");
 }
 
+static void syntax_error(const char *path, const yaml_parser_t *parser, char *err, size_t errlen)
+{
+	snprintf(err, errlen, "%s:%zu:%zu: YAML syntax: %s%s%s", path, parser->problem_mark.line + 1,
+		 parser->problem_mark.column + 1, parser->problem ? parser->problem : "error",
+		 parser->context ? " " : "", parser->context ? parser->context : "");
+}
+
 int scenario_load(const char *path, struct scenario *s, char *err, size_t errlen)
 {
 	struct ctx c = { .path = path, .err = err, .errlen = errlen };
@@ -678,9 +685,7 @@ int scenario_load(const char *path, struct scenario *s, char *err, size_t errlen
 	}
 	yaml_parser_set_input_file(&parser, f);
 	if (!yaml_parser_load(&parser, &doc)) {
-		snprintf(err, errlen, "%s:%zu:%zu: YAML syntax: %s%s%s", path, parser.problem_mark.line + 1,
-			 parser.problem_mark.column + 1, parser.problem ? parser.problem : "error",
-			 parser.context ? " " : "", parser.context ? parser.context : "");
+		syntax_error(path, &parser, err, errlen);
 		yaml_parser_delete(&parser);
 		fclose(f);
 		return -1;
@@ -697,6 +702,10 @@ int scenario_load(const char *path, struct scenario *s, char *err, size_t errlen
 			more = true;
 		}
 		yaml_document_delete(&next);
+	} else if (root) {
+		/* What follows the document does not parse: the file is not YAML. */
+		syntax_error(path, &parser, err, errlen);
+		more = true;
 	}
 	if (!more && !root)
 		snprintf(err, errlen, "%s:1:1: the file is empty (a scenario needs at least guest:)", path);
