@@ -195,6 +195,9 @@ static int each_pair(struct ctx *c, node_t *map, const char *what, pair_fn each,
 		node_t *v = yaml_document_get_node(c->doc, p->value);
 		if (!k || !v || k->type != YAML_SCALAR_NODE)
 			return fail(c, k ? k : map, "%s: keys must be plain names", what);
+		/* A key is compared as a C string: "name\0x" would pass for name. */
+		if (strlen((const char *)k->data.scalar.value) != k->data.scalar.length)
+			return fail(c, k, "%s: a key holds a NUL character", what);
 		/* YAML 1.2, 3.2.1.1: the keys of a mapping are unique.  libyaml
 		 * keeps both; the second would quietly win or merge. */
 		for (yaml_node_pair_t *q = map->data.mapping.pairs.start; q < p; q++) {
