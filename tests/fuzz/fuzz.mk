@@ -49,4 +49,17 @@ fuzz-scenario: $(BUILD)/fuzz/fuzz_scenario
 	cd $(BUILD)/fuzz && ./fuzz_scenario -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=1024 \
 	  -max_len=4096 -dict=$(CURDIR)/tests/fuzz/scenario.dict -print_final_stats=1 corpus-scenario
 
+# The gdb stub serves the t-dbg guest (tests/guests/t-dbg.S) with the
+# reference handler build, as `vmxlab debug tests/debug/t-dbg.yaml --gdb`
+# does.  Its output goes nowhere (-close_fd_mask=3): libFuzzer's own lines
+# and the sanitizers' reports still come out.
+$(BUILD)/fuzz/fuzz_gdb: $(BUILD)/fuzz/obj/tests/fuzz/fuzz_gdb.o $(FUZZ_MACHINE)
+	$(FUZZ_CC) $(FUZZ_LINK) -o $@ -Wl,--start-group $^ -Wl,--end-group -lstdc++ -lpthread $(LIBS)
+
+fuzz-gdb: $(BUILD)/fuzz/fuzz_gdb $(BUILD)/guests/t-dbg.elf $(BUILD)/libvmxlab-hv.so
+	@mkdir -p $(BUILD)/fuzz/corpus-gdb
+	@cp -n tests/fuzz/gdb-seeds/* $(BUILD)/fuzz/corpus-gdb/ 2>/dev/null || true
+	cd $(BUILD)/fuzz && ./fuzz_gdb -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 \
+	  -max_len=8192 -dict=$(CURDIR)/tests/fuzz/gdb.dict -close_fd_mask=3 -print_final_stats=1 corpus-gdb
+
 -include $(shell find $(BUILD)/fuzz/obj -name '*.d' 2>/dev/null)
