@@ -76,9 +76,10 @@ bench-trace: $(BENCH_TRACE) $(BUILD)/bench/bench_trace $(BUILD)/bench/vmxlab-sum
 # the input to tests/fuzz/regress/, which `make test` replays
 # (tests/unit/test_trace_fuzz.c).  Bounded: one job, FUZZ_SECONDS seconds.
 # Inputs up to 4 KiB: the reader's cost grows with windows x pcpus (a cursor
-# hops over every other pcpu's window header), and a 16 KiB input of 1,000
-# one-record windows takes 80 ms a read, where a typical input takes 0.1 ms;
-# at 16 KiB such inputs took most of the campaign (226 exec/s against 1,871).
+# hops over every other pcpu's window header, a pread each), and a 12 KiB
+# input of 1,000 one-record windows takes 0.15 s a read where most inputs
+# take under a millisecond; at 16 KiB such inputs took most of the campaign
+# (226 exec/s against 1,871; docs/fuzzing.md).
 FUZZ_SECONDS ?= 180
 FUZZ_CC      ?= clang
 FUZZ_SRC     := tests/fuzz/fuzz_trace.c replay/trace_read.c replay/trace_decode.c analysis/summary.c analysis/hist.c
