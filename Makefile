@@ -101,6 +101,7 @@ include $(wildcard guests/guests.mk)
 include $(wildcard devices/devices.mk)
 include $(wildcard devices/ne2k.mk)
 include $(wildcard devices/vga.mk)
+include $(wildcard tests/fuzz/fuzz.mk)
 
 # The workloads are known only now that guests.mk is read.
 all: $(GUEST_IMAGES)
@@ -208,9 +209,13 @@ bench-replay: all $(REPLAY_BENCH_TRACE) $(HV_FLOOR)
 bench-profile: all $(REPLAY_BENCH_TRACE)
 	@bash bench/bench_profile.sh $(BUILD) $(REPLAY_BENCH_TRACE)
 
-# Long fuzz campaigns, FUZZ_SECONDS each (default 180): the trace reader, the
-# handler build and the guest-facing device models.
-fuzz: fuzz-trace fuzz-hv fuzz-ide fuzz-ne2k fuzz-vga
+# Long fuzz campaigns, FUZZ_SECONDS each (default 180), one after the other:
+# the trace reader, the handler build, the guest-facing device models, the
+# scenario parser and the gdb stub (docs/fuzzing.md).
+# A loop, not prerequisites: `make -j2 fuzz` must not run two campaigns at once.
+FUZZ_TARGETS := trace hv ide ne2k vga scenario gdb
+fuzz:
+	@for t in $(FUZZ_TARGETS); do $(MAKE) --no-print-directory fuzz-$$t || exit 1; done
 
 # ---------------------------------------------------------------- install
 # make install [PREFIX=/usr/local] [DESTDIR=DIR]; make uninstall, the same

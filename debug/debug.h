@@ -200,5 +200,9 @@ void dbg_replay_owner(struct dbg *d, bool mmio, uint64_t addr, char *buf, size_t
 /* gdbstub.c: serve one gdb client on 127.0.0.1:port (0: any free port,
  * printed); returns when it detaches or kills the guest.  0 or -1. */
 int gdb_serve(struct dbg *d, unsigned port);
+/* The same on a client already connected on fd (a socket, or the fuzz
+ * target's socketpair); returns when it detaches or kills the guest, or
+ * the connection ends.  fd stays open. */
+void gdb_serve_fd(struct dbg *d, int fd);
 
 #endif

@@ -643,10 +643,20 @@ static int serve_one(struct gdb_server *g)
 	return 0;
 }
 
+void gdb_serve_fd(struct dbg *d, int fd)
+{
+	struct gdb_server g = { .fd = fd, .d = d };
+
+	d->gdb = &g;
+	while (!serve_one(&g))
+		;
+	d->gdb = NULL;
+}
+
 int gdb_serve(struct dbg *d, unsigned port)
 {
-	struct gdb_server g = { .fd = -1, .d = d };
 	struct sockaddr_in a;
+	int fd;
 	socklen_t alen = sizeof(a);
 	int one = 1;
 	int ls = socket(AF_INET, SOCK_STREAM, 0);
@@ -669,20 +679,17 @@ int gdb_serve(struct dbg *d, unsigned port)
 		ntohs(a.sin_port), ntohs(a.sin_port));
 	fflush(stderr);
 	do
-		g.fd = accept(ls, NULL, NULL);
-	while (g.fd < 0 && errno == EINTR);
+		fd = accept(ls, NULL, NULL);
+	while (fd < 0 && errno == EINTR);
 	close(ls);
-	if (g.fd < 0) {
+	if (fd < 0) {
 		fprintf(stderr, "vmxlab debug: accept: %s\n", strerror(errno));
 		return -1;
 	}
-	setsockopt(g.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	d->gdb = &g;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	fprintf(stderr, "vmxlab debug: gdb attached\n");
-	while (!serve_one(&g))
-		;
-	d->gdb = NULL;
-	close(g.fd);
+	gdb_serve_fd(d, fd);
+	close(fd);
 	fprintf(stderr, "vmxlab debug: gdb detached\n");
 	return 0;
 }

@@ -195,6 +195,9 @@ static int each_pair(struct ctx *c, node_t *map, const char *what, pair_fn each,
 		node_t *v = yaml_document_get_node(c->doc, p->value);
 		if (!k || !v || k->type != YAML_SCALAR_NODE)
 			return fail(c, k ? k : map, "%s: keys must be plain names", what);
+		/* A key is compared as a C string: "name\0x" would pass for name. */
+		if (strlen((const char *)k->data.scalar.value) != k->data.scalar.length)
+			return fail(c, k, "%s: a key holds a NUL character", what);
 		/* YAML 1.2, 3.2.1.1: the keys of a mapping are unique.  libyaml
 		 * keeps both; the second would quietly win or merge. */
 		for (yaml_node_pair_t *q = map->data.mapping.pairs.start; q < p; q++) {
@@ -696,6 +699,13 @@ static const char *shipped_scenario(const char *name, char *out, size_t len)
 	return out;
 }
 
+static void syntax_error(const char *path, const yaml_parser_t *parser, char *err, size_t errlen)
+{
+	snprintf(err, errlen, "%s:%zu:%zu: YAML syntax: %s%s%s", path, parser->problem_mark.line + 1,
+		 parser->problem_mark.column + 1, parser->problem ? parser->problem : "error",
+		 parser->context ? " " : "", parser->context ? parser->context : "");
+}
+
 int scenario_load(const char *path, struct scenario *s, char *err, size_t errlen)
 {
 	char shipped[4096];
@@ -723,9 +733,7 @@ int scenario_load(const char *path, struct scenario *s, char *err, size_t errlen
 	}
 	yaml_parser_set_input_file(&parser, f);
 	if (!yaml_parser_load(&parser, &doc)) {
-		snprintf(err, errlen, "%s:%zu:%zu: YAML syntax: %s%s%s", path, parser.problem_mark.line + 1,
-			 parser.problem_mark.column + 1, parser.problem ? parser.problem : "error",
-			 parser.context ? " " : "", parser.context ? parser.context : "");
+		syntax_error(path, &parser, err, errlen);
 		yaml_parser_delete(&parser);
 		fclose(f);
 		return -1;
@@ -742,6 +750,10 @@ int scenario_load(const char *path, struct scenario *s, char *err, size_t errlen
 			more = true;
 		}
 		yaml_document_delete(&next);
+	} else if (root) {
+		/* What follows the document does not parse: the file is not YAML. */
+		syntax_error(path, &parser, err, errlen);
+		more = true;
 	}
 	if (!more && !root)
 		snprintf(err, errlen, "%s:1:1: the file is empty (a scenario needs at least guest:)", path);

@@ -11,6 +11,13 @@
  * sanitizer report; every render must fit VGA_MAX_XRES x VGA_MAX_YRES; a
  * restore must refuse a damaged image or leave a model that still renders.
  *
+ * A render costs as much as thousands of register accesses (a 720x400
+ * text screen is 3 ms under the sanitizers), and so does a refresh.  So
+ * that a long script (up to FZ_MAX_OPS operations) stays within a few tens
+ * of milliseconds, a script renders at most FZ_MAX_RENDERS times and its
+ * timers fire at most FZ_MAX_FIRES times (time still moves on); the 4 MiB
+ * buffers the harness owns are kept from one input to the next.
+ *
  *   make fuzz-vga [FUZZ_SECONDS=N]     (devices/vga.mk)
  *
  * tests/unit/test_vga.c includes this file and plays a batch of
@@ -32,8 +39,10 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define FZ_TIMERS  4
-#define FZ_MAX_OPS 4096
+#define FZ_TIMERS      4
+#define FZ_MAX_OPS     4096
+#define FZ_MAX_RENDERS 4
+#define FZ_MAX_FIRES   16
 
 struct fz_vga {
 	struct vmx_platform plat;
@@ -41,7 +50,12 @@ struct fz_vga {
 	void *shared;
 	struct { vmx_timer_fn fn; void *dev; bool armed; vtime_t deadline; } timer[FZ_TIMERS];
 	int ntimers;
+	unsigned fires, renders;
 };
+
+/* The harness's own big buffers, allocated once: the shared video memory
+ * map_shared hands out and the saved image. */
+static uint8_t *fz_shared_mem, *fz_image;
 
 static vtime_t fz_now(void *ctx) { return ((struct fz_vga *)ctx)->now; }
 
@@ -80,11 +94,12 @@ static void fz_log(void *ctx, const char *dev, const char *fmt, ...)
 static void *fz_map_shared(void *ctx, uint64_t gpa, uint64_t len)
 {
 	struct fz_vga *f = ctx;
-	if (f->shared || gpa != VGA_LFB_BASE)
+	if (f->shared || gpa != VGA_LFB_BASE || len != VGA_VRAM_SIZE)
 		return NULL;
-	f->shared = aligned_alloc(4096, len);
-	if (f->shared)
-		memset(f->shared, 0, len);
+	if (!fz_shared_mem && !(fz_shared_mem = aligned_alloc(4096, VGA_VRAM_SIZE)))
+		return NULL;
+	memset(fz_shared_mem, 0, VGA_VRAM_SIZE);
+	f->shared = fz_shared_mem;
 	return f->shared;
 }
 
@@ -96,8 +111,9 @@ static void fz_run(struct fz_vga *f, vtime_t until)
 			if (f->timer[i].armed && f->timer[i].deadline <= until &&
 			    (due < 0 || f->timer[i].deadline < f->timer[due].deadline))
 				due = i;
-		if (due < 0)
+		if (due < 0 || f->fires == FZ_MAX_FIRES)
 			break;
+		f->fires++;
 		f->timer[due].armed = false;
 		if (f->timer[due].deadline > f->now)
 			f->now = f->timer[due].deadline;
@@ -107,9 +123,10 @@ static void fz_run(struct fz_vga *f, vtime_t until)
 		f->now = until;
 }
 
-static void fz_render(void *dev, uint32_t *img)
+static void fz_render(struct fz_vga *f, void *dev, uint32_t *img)
 {
 	unsigned w = 0, h = 0;
+	f->renders++;
 	if (vga_render(dev, img, (size_t)VGA_MAX_XRES * VGA_MAX_YRES, &w, &h) || !w || !h ||
 	    w > VGA_MAX_XRES || h > VGA_MAX_YRES)
 		abort();
@@ -172,29 +189,27 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			fz_run(f, f->now + rd(p + 1, 3)); /* up to 16.7 ms */
 			break;
 		default:
-			fz_render(dev, img);
+			if (f->renders < FZ_MAX_RENDERS)
+				fz_render(f, dev, img);
 			break;
 		}
 	}
-	fz_render(dev, img);
+	fz_render(f, dev, img);
 	/* Save, damage one byte, restore: refused, or a model that still renders. */
 	{
 		size_t len = VGA_VRAM_SIZE + 4096;
-		uint8_t *buf = malloc(len);
-		long n = buf ? ops->save(dev, buf, len) : -1;
-		if (buf && n <= 0)
+		if (!fz_image && !(fz_image = malloc(len)))
 			abort();
-		if (buf) {
-			size_t at = size > 2 ? rd(data + size - 2, 2) % 1100 : 0;
-			buf[at] ^= size > 1 ? data[1] | 1 : 1;
-			(void)ops->restore(dev, buf, (size_t)n);
-			fz_render(dev, img);
-		}
-		free(buf);
+		long n = ops->save(dev, fz_image, len);
+		if (n <= 0)
+			abort();
+		size_t at = size > 2 ? rd(data + size - 2, 2) % 1100 : 0;
+		fz_image[at] ^= size > 1 ? data[1] | 1 : 1;
+		(void)ops->restore(dev, fz_image, (size_t)n);
+		fz_render(f, dev, img);
 	}
 	ops->fini(dev);
 out:
-	free(f ? f->shared : NULL);
 	free(dev);
 	free(f);
 	return 0;

@@ -166,8 +166,12 @@ static void mistakes_name_file_line_and_column(void **state)
 	assert_error_at("guest: { workload: timer }\nguest: { workload: cpu }\n", 2, 1, "'guest' is given twice (first at line 1)");
 	assert_error_at("guest: { workload: timer, workload: cpu }\n", 1, 27, "'workload' is given twice");
 	assert_error_at("guest: { workload: timer }\n---\nname: b\n", 3, 1, "a second YAML document");
+	/* A syntax error after the document is one too (make fuzz-scenario). */
+	assert_error_at("guest: { workload: timer }\n--- %rgs:37\n", 2, 5, "YAML syntax");
 	assert_error_at("guest: { workload: timer }\nexpect: { status: 4294967296 }\n", 2, 19, "not an exit status");
 	assert_error_at("name: \"a\\0b\"\nguest: { workload: timer }\n", 1, 7, "holds a NUL character");
+	assert_error_at("guest: { workload: timer }\n\"name\\0x\": b\n", 2, 1, "a key holds a NUL character");
+	assert_error_at("guest: { workload: timer }\ndevices: { \"pic\\0x\": {} }\n", 2, 12, "a key holds a NUL character");
 	assert_error_at("guest: { image: /dev/null }\n", 1, 17, "not a regular file");
 	assert_error_at("", 1, 1, "the file is empty");
 	assert_error_at("# only a comment\n", 1, 1, "the file is empty");

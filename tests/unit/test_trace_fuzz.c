@@ -96,6 +96,7 @@ static void hostile_inputs_get_offsets(void **state)
 
 int main(void)
 {
+	fuzz_trace_check_all = true; /* every kept input gets every check */
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(regression_inputs_do_not_crash),
 		cmocka_unit_test(hostile_inputs_get_offsets),
