@@ -119,7 +119,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const char *path = input_path(data, size, false);
 	bool plain = !(size >= 2 && data[0] == 0x1f && data[1] == 0x8b);
 	uint64_t pick = 1469598103934665603ull;
-	bool clean, zclean;
+	bool clean, other;
 
 	for (size_t i = 0; i < size; i++)
 		pick = (pick ^ data[i]) * 1099511628211ull;
@@ -129,7 +129,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	uint64_t strict = read_all(path, 0, &clean), tolerant = strict;
 	if (!clean || tolerant_too) {
-		tolerant = read_all(path, TRC_READ_TOLERANT, &zclean);
+		tolerant = read_all(path, TRC_READ_TOLERANT, &other);
 		if (clean && tolerant != strict)
 			abort();
 		tolerant_too = true;
@@ -139,11 +139,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (plain && size && gzip_too) {
 		/* The same trace through zlib must read the same. */
 		const char *zpath = input_path(data, size, true);
-		uint64_t zs = read_all(zpath, 0, &zclean);
+		uint64_t zs = read_all(zpath, 0, &other);
 		if (zs != 1 && zs != strict)
 			abort();
 		if (tolerant_too) {
-			uint64_t zt = read_all(zpath, TRC_READ_TOLERANT, &zclean);
+			uint64_t zt = read_all(zpath, TRC_READ_TOLERANT, &other);
 			if (zt != 1 && zt != tolerant)
 				abort();
 		}
