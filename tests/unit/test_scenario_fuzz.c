@@ -7,35 +7,17 @@
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../fuzz/fuzz_scenario.c"
+#include "fuzzreplay.h"
 
 static void kept_inputs_load_or_name_their_place(void **state)
 {
-	DIR *d = opendir("tests/fuzz/scenario-seeds");
-	struct dirent *e;
-	unsigned n = 0;
 	(void)state;
-
-	assert_non_null(d);
-	while ((e = readdir(d))) {
-		char path[512];
-		static uint8_t buf[8192];
-		if (e->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "tests/fuzz/scenario-seeds/%s", e->d_name);
-		FILE *f = fopen(path, "rb");
-		assert_non_null(f);
-		size_t len = fread(buf, 1, sizeof(buf), f);
-		fclose(f);
-		assert_int_equal(LLVMFuzzerTestOneInput(buf, len), 0);
-		n++;
-	}
-	closedir(d);
+	unsigned n = fuzz_replay_dir("tests/fuzz/scenario-seeds", LLVMFuzzerTestOneInput);
 	print_message("scenario fuzz: %u kept inputs\n", n);
 	assert_true(n >= 17);
 }
