@@ -519,7 +519,9 @@ static int subkey_id(struct vctx *c, uint32_t reason, uint64_t *id)
 					return 0;
 				}
 		}
-		*id = gpa & ~0xfffull;
+		/* The page number, so that bit 63 (an MMIO range above) stays clear
+		 * whatever GPA a corrupt trace holds. */
+		*id = gpa >> 12;
 		return 0;
 	}
 	default:
@@ -547,7 +549,7 @@ static void subkey_label(struct vctx *c, uint32_t reason, uint64_t id, char *lab
 			const struct vmx_dev_ops *o = platform_dev(c->d->plat, (unsigned)(id >> 8) & 0xff)->ops;
 			snprintf(label, len, "MMIO %.16s 0x%" PRIx64, o->name, o->ranges[id & 0xff].base);
 		} else {
-			snprintf(label, len, "GPA page 0x%" PRIx64, id);
+			snprintf(label, len, "GPA page 0x%" PRIx64, id << 12);
 		}
 		break;
 	default:

@@ -210,6 +210,32 @@ static void every_reason_and_record_variant(void **state)
 	replay_result_free(&r);
 }
 
+/* A corrupt GPA with bit 63 set is a page like any other, not the MMIO
+ * range of a device whose index its bits happen to spell. */
+static void a_gpa_above_any_device_is_a_page(void **state)
+{
+	(void)state;
+	struct replay_result r;
+	char err[256];
+
+	exit64(0, EXIT_REASON_EPT_VIOLATION, 0x6000);
+	put(0, TRC_HVM_NPF, false, 6, 0x00001000u, 0xff00ab00u, ~0u, ~0u, 0x182u, 4u);
+	put(0, TRC_HVM_IOMEM_WRITE64, false, 4, 0x00001000u, 0xff00ab00u, 0x1u, 0u);
+	entry(0);
+	assert_int_equal(trc_writer_close(w, err, sizeof(err)), 0);
+
+	assert_int_equal(replay(&r, -1, 1), 0);
+	assert_int_equal(r.reasons[EXIT_REASON_EPT_VIOLATION].exits, 1);
+	bool seen = false;
+	for (unsigned i = 0; i < r.nsubkeys; i++)
+		if (r.subkeys[i].reason == EXIT_REASON_EPT_VIOLATION) {
+			assert_string_equal(r.subkeys[i].label, "GPA page 0xff00ab0000001000");
+			seen = true;
+		}
+	assert_true(seen);
+	replay_result_free(&r);
+}
+
 static void pcpus_domains_runstates_and_lost_records(void **state)
 {
 	struct replay_result r;
@@ -342,6 +368,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(every_reason_and_record_variant, setup, teardown),
+		cmocka_unit_test_setup_teardown(a_gpa_above_any_device_is_a_page, setup, teardown),
 		cmocka_unit_test_setup_teardown(pcpus_domains_runstates_and_lost_records, setup, teardown),
 		cmocka_unit_test_setup_teardown(malformed_traces_are_errors_with_offsets, setup, teardown),
 		cmocka_unit_test_setup_teardown(outcomes_against_a_xen_capture, setup, teardown),
