@@ -116,10 +116,8 @@ static int open_live(struct dbg *d, struct scenario *sc, const char *path, const
 		snprintf(sc->mc.hv_path, sizeof(sc->mc.hv_path), "%s", hv);
 	if (record)
 		snprintf(sc->mc.trace_path, sizeof(sc->mc.trace_path), "%s", record);
-	scenario_resolve_workload(sc);
-	if (access(sc->mc.image, R_OK)) {
-		fprintf(stderr, "vmxlab debug: %s: guest image %s is missing (is the workload '%s' built? run make)\n",
-			path, sc->mc.image, sc->workload);
+	if (scenario_resolve_workload(sc, err, sizeof(err))) {
+		fprintf(stderr, "vmxlab debug: %s: %s\n", path, err);
 		return EXIT_USAGE;
 	}
 	sc->mc.console = d->out;

@@ -52,10 +52,9 @@ static int profile_scenario(const char *path, const char *hv, struct profile_run
 	static struct scenario sc;
 	if (scenario_load(path, &sc, p->err, sizeof(p->err)))
 		return EXIT_USAGE;
-	scenario_resolve_workload(&sc);
-	if (access(sc.mc.image, R_OK)) {
-		snprintf(p->err, sizeof(p->err), "%.1024s: guest image %.2048s is missing (is the workload '%s' built? run make)",
-			 path, sc.mc.image, sc.workload);
+	char why[4400];
+	if (scenario_resolve_workload(&sc, why, sizeof(why))) {
+		snprintf(p->err, sizeof(p->err), "%.1024s: %.3000s", path, why);
 		return EXIT_USAGE;
 	}
 	if (hv)

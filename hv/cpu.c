@@ -35,11 +35,12 @@ static void set_edx_eax(struct vmx_vcpu *v, uint64_t val)
 #define SIG(a, b, c, d) ((uint32_t)(a) | (uint32_t)(b) << 8 | (uint32_t)(c) << 16 | (uint32_t)(d) << 24)
 
 static const struct cpuid_entry cpuid_default[] = {
-	{ 0x0, 0, true, 0x0000000d, SIG('G', 'e', 'n', 'u'), SIG('n', 't', 'e', 'l'), SIG('i', 'n', 'e', 'I') },
+	{ 0x0, 0, true, 0x00000016, SIG('G', 'e', 'n', 'u'), SIG('n', 't', 'e', 'l'), SIG('i', 'n', 'e', 'I') },
 	/* EAX: family 6 model 0x55 stepping 4; EBX: CLFLUSH line 8 qwords, 1 logical CPU;
-	 * ECX: SSE3 PCLMUL SSSE3 CX16 SSE4.1 SSE4.2 POPCNT hypervisor;
-	 * EDX: FPU VME DE PSE TSC MSR PAE MCE CX8 SEP MTRR PGE MCA CMOV PAT PSE36 CLFSH MMX FXSR SSE SSE2 */
-	{ 0x1, 0, true, 0x00050654, 0x00010800, 0x80982203, 0x078bf9ff },
+	 * ECX: SSE3 PCLMUL SSSE3 CX16 SSE4.1 SSE4.2 POPCNT RDRAND hypervisor;
+	 * EDX: FPU VME DE PSE TSC MSR PAE MCE CX8 SEP MTRR PGE MCA CMOV PAT PSE36 CLFSH MMX FXSR SSE SSE2
+	 * (no APIC: the guest keeps the 8259A and the PIT) */
+	{ 0x1, 0, true, 0x00050654, 0x00010800, 0xc0982203, 0x078bf9ff },
 	{ 0x7, 0, false, 0, 0, 0, 0 },
 	{ 0xd, 0, false, 0, 0, 0, 0 },
 	{ 0x40000000, 0, true, 0x40000000, SIG('v', 'm', 'x', 'l'), SIG('a', 'b', 'v', 'm'), SIG('x', 'l', 'a', 'b') },
@@ -111,12 +112,39 @@ static int parse_options(struct hv *hv, char *err, size_t errlen)
 		if (eq && strncmp(line, "cpuid", (size_t)(eq - line)) == 0 && eq - line == 5) {
 			if (parse_cpuid_option(hv, eq + 1, err, errlen))
 				return -1;
+		} else if (!strcmp(line, "unknown_msr=gp") || !strcmp(line, "unknown_msr=ignore")) {
+			hv->unknown_msr_ignore = !strcmp(line, "unknown_msr=ignore");
 		} else {
-			snprintf(err, errlen, "unknown hv option '%s' (known: cpuid=LEAF[:SUB]=A,B,C,D)", line);
+			snprintf(err, errlen, "unknown hv option '%s' (known: cpuid=LEAF[:SUB]=A,B,C,D, unknown_msr=gp|ignore)",
+				 line);
 			return -1;
 		}
 	}
 	return 0;
+}
+
+/*
+ * The TSC's frequency (SDM Vol. 2A, CPUID): leaf 0x15 TSC/crystal ratio
+ * EBX/EAX and the crystal's Hz in ECX; leaf 0x16 base, maximum and bus MHz.
+ * A 1 MHz crystal makes the ratio the TSC's MHz; the kHz part goes into the
+ * denominator (ratio tsc_khz/1000).  Linux then takes the frequency as
+ * known and skips calibrating it against the PIT.  A `cpuid=` option for
+ * the leaf wins.
+ */
+static void tsc_leaves(uint64_t tsc_khz, uint32_t leaf, uint32_t *a, uint32_t *b, uint32_t *c, uint32_t *d)
+{
+	if (leaf == 0x15 && tsc_khz <= 0xffffffffu) {
+		*a = 1000;
+		*b = (uint32_t)tsc_khz;
+		*c = 1000000;
+		*d = 0;
+	} else if (leaf == 0x16) {
+		uint32_t mhz = (uint32_t)(tsc_khz / 1000 > 0xffff ? 0xffff : tsc_khz / 1000);
+		*a = mhz;
+		*b = mhz;
+		*c = 100;
+		*d = 0;
+	}
 }
 
 enum exit_result handle_cpuid(struct hv *hv, struct vmx_vcpu *v, uint32_t reason)
@@ -134,6 +162,8 @@ enum exit_result handle_cpuid(struct hv *hv, struct vmx_vcpu *v, uint32_t reason
 	}
 	if (leaf == 1)
 		c &= ~CPUID_1_ECX_VMX;
+	if (!e && hv->host->tsc_khz)
+		tsc_leaves(hv->host->tsc_khz, leaf, &a, &b, &c, &d);
 	vcpu_set_gpr(v, GPR_RAX, a);
 	vcpu_set_gpr(v, GPR_RBX, b);
 	vcpu_set_gpr(v, GPR_RCX, c);
@@ -228,13 +258,39 @@ static void sync_long_mode(struct vmx_vcpu *v, uint64_t efer, uint64_t cr0)
 		     lma ? entry | ENTRY_IA32E_MODE_GUEST : entry & ~(uint64_t)ENTRY_IA32E_MODE_GUEST);
 }
 
+/*
+ * An MSR without a policy entry: #GP, as on a CPU without it (Linux probes
+ * with rdmsr_safe and takes the fault as "absent"); with the hv option
+ * unknown_msr=ignore, reads give 0 and writes are dropped (KVM's
+ * ignore_msrs).  Each index is logged once.  Returns -1 for #GP, else 0.
+ */
+static int unknown_msr(struct hv *hv, uint32_t index, bool write, uint64_t val)
+{
+	bool seen = false;
+
+	for (unsigned i = 0; i < hv->nmsr_logged && !seen; i++)
+		seen = hv->msr_logged[i] == index;
+	if (!seen && hv->nmsr_logged < MAX_MSR_LOGGED) {
+		hv->msr_logged[hv->nmsr_logged++] = index;
+		if (write)
+			hv_log(hv, 2, "guest wrote MSR 0x%x (0x%llx), which has no policy entry: %s (logged once per MSR)",
+			       index, (unsigned long long)val, hv->unknown_msr_ignore ? "dropped" : "#GP");
+		else
+			hv_log(hv, 2, "guest read MSR 0x%x, which has no policy entry: %s (logged once per MSR)", index,
+			       hv->unknown_msr_ignore ? "reads 0" : "#GP");
+	}
+	return hv->unknown_msr_ignore ? 0 : -1;
+}
+
 static int msr_read(struct hv *hv, struct vmx_vcpu *v, uint32_t index, uint64_t *val)
 {
 	const struct msr_policy *p = msr_find(index);
 	struct msr_slot *s;
 
-	if (!p)
-		return -1;
+	if (!p) {
+		*val = 0;
+		return unknown_msr(hv, index, false, 0);
+	}
 	switch (p->kind) {
 	case MSR_KEEP:
 		s = msr_slot(hv, index);
@@ -263,7 +319,7 @@ static int msr_write(struct hv *hv, struct vmx_vcpu *v, uint32_t index, uint64_t
 	struct msr_slot *s;
 
 	if (!p)
-		return -1;
+		return unknown_msr(hv, index, true, val);
 	switch (p->kind) {
 	case MSR_KEEP:
 		s = msr_slot(hv, index);

@@ -88,6 +88,14 @@ struct hv {
 	uint64_t not_modelled[VMX_EXIT_REASON_COUNT]; /* of exits[]: no model behind them */
 	uint8_t not_modelled_logged[(VMX_EXIT_REASON_COUNT + 7) / 8];
 	uint64_t rng;                 /* RDRAND/RDSEED generator state (cpu.c) */
+	/* Guest accesses answered by policy, each logged once. */
+#define MAX_ABSENT_LOGGED 32
+	uint64_t absent_logged[MAX_ABSENT_LOGGED]; /* pages of GPAs without RAM or device */
+	unsigned nabsent;
+#define MAX_MSR_LOGGED 32
+	uint32_t msr_logged[MAX_MSR_LOGGED];       /* MSRs without a policy entry */
+	unsigned nmsr_logged;
+	bool unknown_msr_ignore;      /* hv option unknown_msr=ignore */
 };
 
 typedef enum exit_result (*exit_handler_fn)(struct hv *hv, struct vmx_vcpu *v, uint32_t reason);

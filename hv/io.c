@@ -5,6 +5,8 @@
  * Records as Xen 4.17 emits them: IOPORT_WRITE before the write reaches the
  * device, IOPORT_READ after the read returns, port only for string forms.
  */
+#include <vmxlab/hypercall.h>
+
 #include "hv_priv.h"
 
 /* A REP INS/OUTS runs at most this many iterations per exit; RIP stays on
@@ -120,6 +122,10 @@ enum exit_result handle_io(struct hv *hv, struct vmx_vcpu *v, uint32_t reason)
 		if (q.size < 4)
 			val &= (1u << (8 * q.size)) - 1;
 		hv_trace(hv, TRC_HVM_IOPORT_WRITE, 2, (uint32_t)q.port, val);
+		if (q.port == VMXLAB_EXIT_PORT && q.size == 1) {
+			hv->out->status = (int)val;
+			return EXIT_GUEST_EXIT;
+		}
 		if (port_write(hv, q.port, q.size, val))
 			return dm_failed();
 	}

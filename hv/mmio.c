@@ -526,6 +526,26 @@ enum exit_result mmio_emulate(struct hv *hv, struct vmx_vcpu *v, const struct ro
 	return res;
 }
 
+/* True the first time the page of gpa is met without a device (the first
+ * MAX_ABSENT_LOGGED pages; after them, one more message says so). */
+static bool note_absent_page(struct hv *hv, uint64_t gpa)
+{
+	uint64_t page = gpa >> 12;
+
+	for (unsigned i = 0; i < hv->nabsent; i++)
+		if (hv->absent_logged[i] == page)
+			return false;
+	if (hv->nabsent == MAX_ABSENT_LOGGED) {
+		hv->nabsent++;
+		hv_log(hv, 1, "more pages without a device were accessed; they are no longer logged");
+		return false;
+	}
+	if (hv->nabsent > MAX_ABSENT_LOGGED)
+		return false;
+	hv->absent_logged[hv->nabsent++] = page;
+	return true;
+}
+
 enum exit_result handle_ept_violation(struct hv *hv, struct vmx_vcpu *v, uint32_t reason)
 {
 	uint64_t gpa = vmcs_read(v, VMCS_GUEST_PHYSICAL_ADDRESS);
@@ -538,11 +558,17 @@ enum exit_result handle_ept_violation(struct hv *hv, struct vmx_vcpu *v, uint32_
 	hv_trace(hv, TRC_HVM_NPF, 6, (uint32_t)gpa, (uint32_t)(gpa >> 32), 0xffffffffu, 0xffffffffu, (uint32_t)qual,
 		 r ? TRC_P2M_MMIO_DM : TRC_P2M_RAM_RW);
 	if (!r) {
-		struct vmx_ept_qual q;
-		vmx_ept_qual_decode(qual, &q);
-		vmx_ept_qual_format(&q, what, sizeof(what));
-		return hv_fail(hv, EXIT_ERROR, "EPT violation at RIP 0x%llx, GPA 0x%llx (%s): neither RAM nor a device's MMIO window",
+		/* Nothing answers there: as on a PC bus, reads give all ones and
+		 * writes are dropped (docs/scenarios.md, "What the guest meets"). */
+		if (note_absent_page(hv, gpa)) {
+			struct vmx_ept_qual q;
+			vmx_ept_qual_decode(qual, &q);
+			vmx_ept_qual_format(&q, what, sizeof(what));
+			hv_log(hv, 1, "EPT violation at RIP 0x%llx, GPA 0x%llx (%s): neither RAM nor a device's MMIO window; "
+			       "reads give all ones, writes are dropped (logged once per page)",
 			       (unsigned long long)vmcs_read(v, VMCS_GUEST_RIP), (unsigned long long)gpa, what);
+		}
+		return mmio_emulate(hv, v, NULL, gpa, "no device");
 	}
 	snprintf(what, sizeof(what), "device %s", r->dev->ops->name);
 	return mmio_emulate(hv, v, r, gpa, what);

@@ -939,7 +939,7 @@ static struct exitbuf *pass_next(struct engine *e)
 		if (ev == TRC_VMXLAB_RUN_INFO && r->n >= 1)
 			e->format = r->d[0];
 		if (ev == TRC_VMXLAB_RUN_INFO && r->n >= 2 && !e->cfg->tsc_khz && r->d[1])
-			e->tsc_khz = r->d[1];
+			e->host.tsc_khz = e->tsc_khz = r->d[1];
 		if (ev == TRC_VMXLAB_DEVICE)
 			note_device(e, r);
 		if (ev == TRC_VMXLAB_DEVICE_OPT)
@@ -1103,7 +1103,7 @@ static void engine_init(struct engine *e, const struct replay_config *cfg, struc
 	memcpy(e->devs, cfg->devs, sizeof(e->devs));
 	e->host = (struct hv_host){ .ctx = e, .options = cfg->hv_options, .ioreq = h_ioreq, .now = h_now, .tsc = h_tsc,
 				    .idle = h_idle, .trace = h_trace, .console = h_console, .phase = h_phase,
-				    .log = h_log };
+				    .log = h_log, .tsc_khz = e->tsc_khz };
 	vm_core_init(&e->core, cfg->hv);
 	e->core.prof_tag = cfg->prof_tag;
 	const struct vm_timer_info *t = vm_timer();

@@ -98,13 +98,29 @@ static int control(struct sim_machine *m, uint32_t msr, uint32_t want, uint32_t 
 	return 0;
 }
 
+static uint32_t optional_exits(uint32_t exiting)
+{
+	return (exiting & SIM_EXITING_RDTSC ? CPU_RDTSC_EXITING : 0) |
+	       (exiting & SIM_EXITING_INVLPG ? CPU_INVLPG_EXITING : 0) |
+	       (exiting & SIM_EXITING_CR3 ? CPU_CR3_LOAD_EXITING : 0);
+}
+
+/* The TSC multiplier (SDM 25.6.5): a RDTSC in the guest reads
+ * (ticks x multiplier) >> 48 + TSC_OFFSET.  A tick is an instruction, ipus
+ * of them a microsecond; the guest's TSC runs at tsc_khz. */
+static uint64_t tsc_multiplier(const struct sim_machine *m)
+{
+	return (uint64_t)(((unsigned __int128)m->cfg.tsc_khz << 48) / (m->ipus * 1000));
+}
+
 static int compute_controls(struct sim_machine *m)
 {
 	uint64_t basic = rdmsr_or0(MSR_VMX_BASIC);
 	bool true_ctls = basic & VMX_BASIC_TRUE_CTLS;
 	bool long_mode = m->cfg.mode == SIM_MODE_LONG64;
-	uint32_t cpu_need = CPU_USE_IO_BITMAPS | CPU_USE_MSR_BITMAPS | CPU_ACTIVATE_SECONDARY_CONTROLS;
-	uint32_t cpu2_need = CPU2_ENABLE_EPT | CPU2_UNRESTRICTED_GUEST;
+	uint32_t cpu_need = CPU_USE_IO_BITMAPS | CPU_USE_MSR_BITMAPS | CPU_ACTIVATE_SECONDARY_CONTROLS |
+			    (m->cfg.tsc_khz ? CPU_USE_TSC_OFFSETTING : 0);
+	uint32_t cpu2_need = CPU2_ENABLE_EPT | CPU2_UNRESTRICTED_GUEST | (m->cfg.tsc_khz ? CPU2_USE_TSC_SCALING : 0);
 	uint32_t exit_need = EXIT_HOST_ADDR_SPACE_SIZE | EXIT_LOAD_IA32_EFER | EXIT_SAVE_IA32_EFER;
 	uint32_t entry_need = ENTRY_LOAD_IA32_EFER | (long_mode ? ENTRY_IA32E_MODE_GUEST : 0);
 	uint64_t ept = rdmsr_or0(MSR_VMX_EPT_VPID_CAP);
@@ -121,8 +137,7 @@ static int compute_controls(struct sim_machine *m)
 		    PIN_EXTERNAL_INTERRUPT_EXITING | PIN_NMI_EXITING, PIN_EXTERNAL_INTERRUPT_EXITING,
 		    "pin-based", &m->pin_ctl) ||
 	    control(m, true_ctls ? MSR_VMX_TRUE_PROCBASED : MSR_VMX_PROCBASED,
-		    cpu_need | CPU_HLT_EXITING | CPU_INVLPG_EXITING | CPU_RDTSC_EXITING |
-			    CPU_CR3_LOAD_EXITING | CPU_CR8_LOAD_EXITING,
+		    cpu_need | CPU_HLT_EXITING | CPU_CR8_LOAD_EXITING | optional_exits(m->cfg.exiting),
 		    cpu_need, "primary processor-based", &m->cpu_ctl) ||
 	    control(m, MSR_VMX_PROCBASED2, cpu2_need, cpu2_need, "secondary processor-based",
 		    &m->cpu2_ctl) ||
@@ -160,7 +175,8 @@ static int write_controls(struct sim_machine *m)
 	       vmw(m, VMCS_IO_BITMAP_B, HOST_IO_BITMAP_B) ||
 	       vmw(m, VMCS_MSR_BITMAP, HOST_MSR_BITMAP) ||
 	       vmw(m, VMCS_EPT_POINTER, sim_ept_pointer()) ||
-	       vmw(m, VMCS_TSC_OFFSET, 0);
+	       vmw(m, VMCS_TSC_OFFSET, 0) ||
+	       (m->cfg.tsc_khz && vmw(m, VMCS_TSC_MULTIPLIER, tsc_multiplier(m)));
 }
 
 /* Host state = what the trampoline set up; VM exits land at stop_exit. */
@@ -365,6 +381,14 @@ static int check_config(const struct sim_config *cfg, char *err, size_t errlen)
 	if (cfg->insns_per_ns != 0 && !(cfg->insns_per_ns >= 0.001 && cfg->insns_per_ns <= 1000)) {
 		snprintf(err, errlen, "guest speed %g instructions/ns: must be within 0.001..1000",
 			 cfg->insns_per_ns);
+		return -1;
+	}
+	if (cfg->exiting & ~SIM_EXITING_ALL) {
+		snprintf(err, errlen, "unknown exiting bits 0x%x", cfg->exiting & ~SIM_EXITING_ALL);
+		return -1;
+	}
+	if (cfg->tsc_khz > 100000000ull) {
+		snprintf(err, errlen, "TSC frequency %llu kHz: at most 100 GHz", (unsigned long long)cfg->tsc_khz);
 		return -1;
 	}
 	if (cfg->cpu_model && strlen(cfg->cpu_model) >= 64) {

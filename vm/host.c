@@ -341,7 +341,7 @@ void host_init(struct machine *m, struct hv_host *h)
 		.ctx = m, .options = m->cfg.hv_options[0] ? m->cfg.hv_options : NULL,
 		.ndevs = platform_ndevs(m->plat), .devs = platform_devs(m->plat), .ioreq = host_ioreq,
 		.now = host_now, .tsc = host_tsc, .idle = host_idle, .trace = host_trace,
-		.console = host_console, .phase = host_phase, .log = host_log,
+		.console = host_console, .phase = host_phase, .log = host_log, .tsc_khz = m->cfg.tsc_khz,
 	};
 }
 

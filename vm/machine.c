@@ -110,6 +110,70 @@ static int add_devices(struct machine *m, char *err, size_t errlen)
 	return 0;
 }
 
+/* The SYSCALL MSRs a 64-bit guest writes once and the CPU uses on every
+ * system call and SWAPGS: left to the guest by the MSR bitmap (SDM
+ * 25.6.9), as KVM and Xen leave them, so they reach the CPU. */
+static const uint32_t guest_owned_msrs[] = {
+	0xc0000081, /* STAR */
+	0xc0000082, /* LSTAR */
+	0xc0000083, /* CSTAR */
+	0xc0000084, /* FMASK */
+	0xc0000102, /* KERNEL_GS_BASE */
+	0xc0000103, /* TSC_AUX */
+};
+
+/* splitmix64 (Steele, Lea, Flood 2014): the RNG seed's bytes from the scenario's number. */
+static uint64_t splitmix64(uint64_t *x)
+{
+	uint64_t z = (*x += 0x9e3779b97f4a7c15ull);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+static bool has_device(const struct machine_config *c, const char *name)
+{
+	for (unsigned i = 0; i < c->ndevs; i++)
+		if (!strcmp(c->devs[i].name, name))
+			return true;
+	return false;
+}
+
+static int load_guest(struct machine *m, char *err, size_t errlen)
+{
+	const struct machine_config *cfg = &m->cfg;
+
+	for (size_t i = 0; i < sizeof(guest_owned_msrs) / sizeof(guest_owned_msrs[0]); i++)
+		sim_intercept_msr(m->sim, guest_owned_msrs[i], false, false);
+	if (cfg->linux_boot.kernel[0]) {
+		uint8_t seed[32];
+		uint64_t x = cfg->linux_boot.rng_seed;
+		for (unsigned i = 0; i < sizeof(seed); i += 8) {
+			uint64_t r = splitmix64(&x);
+			memcpy(seed + i, &r, 8);
+		}
+		struct sim_linux lx = { .kernel = cfg->linux_boot.kernel, .initrd = cfg->linux_boot.initrd,
+					.cmdline = cfg->linux_boot.cmdline, .rng_seed = seed,
+					.rng_seed_len = sizeof(seed), .vga_text = has_device(cfg, "vga") };
+		if (sim_load_linux(m->sim, &lx)) {
+			snprintf(err, errlen, "%s", sim_error(m->sim));
+			return -1;
+		}
+		return 0;
+	}
+	if (sim_load_image(m->sim, cfg->image, cfg->load_addr)) {
+		snprintf(err, errlen, "%s", sim_error(m->sim));
+		return -1;
+	}
+	/* Boot arguments at VMXLAB_BOOT_ARGS_GPA, RDI pointing at them. */
+	if (sim_load_bytes(m->sim, VMXLAB_BOOT_ARGS_GPA, cfg->args, strnlen(cfg->args, sizeof(cfg->args) - 1) + 1)) {
+		snprintf(err, errlen, "cannot place the boot arguments: %s", sim_error(m->sim));
+		return -1;
+	}
+	vcpu_set_gpr(m->vcpu, GPR_RDI, VMXLAB_BOOT_ARGS_GPA);
+	return 0;
+}
+
 struct machine *machine_create(const struct machine_config *cfg, char *err, size_t errlen)
 {
 	struct machine *m = calloc(1, sizeof(*m));
@@ -127,7 +191,9 @@ struct machine *machine_create(const struct machine_config *cfg, char *err, size
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
-	m->sim = sim_create(&cfg->sim, err, errlen);
+	struct sim_config sc = cfg->sim;
+	sc.tsc_khz = cfg->tsc_khz;
+	m->sim = sim_create(&sc, err, errlen);
 	if (!m->sim)
 		goto fail;
 	m->vcpu = sim_vcpu(m->sim);
@@ -144,16 +210,8 @@ struct machine *machine_create(const struct machine_config *cfg, char *err, size
 		goto fail;
 	if (screen_start(m, err, errlen))
 		goto fail;
-	if (sim_load_image(m->sim, cfg->image, cfg->load_addr)) {
-		snprintf(err, errlen, "%s", sim_error(m->sim));
+	if (load_guest(m, err, errlen))
 		goto fail;
-	}
-	/* Boot arguments at VMXLAB_BOOT_ARGS_GPA, RDI pointing at them. */
-	if (sim_load_bytes(m->sim, VMXLAB_BOOT_ARGS_GPA, cfg->args, strnlen(cfg->args, sizeof(cfg->args) - 1) + 1)) {
-		snprintf(err, errlen, "cannot place the boot arguments: %s", sim_error(m->sim));
-		goto fail;
-	}
-	vcpu_set_gpr(m->vcpu, GPR_RDI, VMXLAB_BOOT_ARGS_GPA);
 	char hv_path[4096];
 	if (cfg->hv_path[0])
 		snprintf(hv_path, sizeof(hv_path), "%s", cfg->hv_path);

@@ -275,6 +275,58 @@ static int machine_pair(struct ctx *c, const char *key, node_t *k, node_t *v, vo
 	return 0;
 }
 
+/* A file the scenario names: relative to the scenario, readable, regular. */
+static int get_file(struct ctx *c, node_t *v, const char *what, char *out, size_t len)
+{
+	char buf[4096];
+	struct stat sb;
+
+	if (get_string(c, v, what, buf, sizeof(buf)) || resolve(c, v, buf, out, len))
+		return -1;
+	if (access(out, R_OK) || stat(out, &sb))
+		return fail(c, v, "%s %s: %s", what, out, strerror(errno));
+	if (!S_ISREG(sb.st_mode))
+		return fail(c, v, "%s %s: not a regular file", what, out);
+	return 0;
+}
+
+static bool is_name(const char *p)
+{
+	if (!*p)
+		return false;
+	for (; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-' || *p == '_'))
+			return false;
+	return true;
+}
+
+static int linux_pair(struct ctx *c, const char *key, node_t *k, node_t *v, void *arg)
+{
+	struct scenario *s = arg;
+	struct machine_linux *lx = &s->mc.linux_boot;
+
+	if (!strcmp(key, "kernel"))
+		return get_file(c, v, "guest.linux.kernel", lx->kernel, sizeof(lx->kernel));
+	if (!strcmp(key, "initrd"))
+		return get_file(c, v, "guest.linux.initrd", lx->initrd, sizeof(lx->initrd));
+	if (!strcmp(key, "cmdline")) {
+		s->linux_cmdline_given = true;
+		return get_string(c, v, "guest.linux.cmdline", lx->cmdline, sizeof(lx->cmdline));
+	}
+	if (!strcmp(key, "args"))
+		return get_string(c, v, "guest.linux.args", s->linux_args, sizeof(s->linux_args));
+	if (!strcmp(key, "workload")) {
+		if (get_string(c, v, "guest.linux.workload", s->linux_workload, sizeof(s->linux_workload)))
+			return -1;
+		if (!is_name(s->linux_workload))
+			return fail(c, v, "guest.linux.workload '%s' is not a workload name", s->linux_workload);
+		return 0;
+	}
+	if (!strcmp(key, "rng_seed"))
+		return get_u64(c, v, "guest.linux.rng_seed", parse_count, "a number", &lx->rng_seed);
+	return unknown(c, k, "guest.linux", key, "kernel, initrd, cmdline, args, workload, rng_seed");
+}
+
 static int guest_pair(struct ctx *c, const char *key, node_t *k, node_t *v, void *arg)
 {
 	struct scenario *s = arg;
@@ -301,8 +353,11 @@ static int guest_pair(struct ctx *c, const char *key, node_t *k, node_t *v, void
 			return -1;
 	} else if (!strcmp(key, "load_addr")) {
 		return get_u64(c, v, "guest.load_addr", parse_count, "an address", &s->mc.load_addr);
+	} else if (!strcmp(key, "linux")) {
+		s->linux_guest = true;
+		return each_pair(c, v, "guest.linux", linux_pair, s);
 	} else {
-		return unknown(c, k, "guest", key, "workload, image, args, load_addr");
+		return unknown(c, k, "guest", key, "workload, image, args, load_addr, linux");
 	}
 	return 0;
 }
@@ -758,10 +813,12 @@ int scenario_load(const char *path, struct scenario *s, char *err, size_t errlen
 	if (!more && !root)
 		snprintf(err, errlen, "%s:1:1: the file is empty (a scenario needs at least guest:)", path);
 	else if (!more && each_pair(&c, root, "the scenario", top_pair, s) == 0) {
-		if (!s->mc.image[0] && !s->workload[0])
-			fail(&c, root, "guest: a workload or an image is required");
-		else if (s->mc.image[0] && s->workload[0])
-			fail(&c, root, "guest: give a workload or an image, not both");
+		if (!s->mc.image[0] && !s->workload[0] && !s->linux_guest)
+			fail(&c, root, "guest: a workload, an image or linux is required");
+		else if (!!s->mc.image[0] + !!s->workload[0] + s->linux_guest > 1)
+			fail(&c, root, "guest: give one of workload, image and linux");
+		else if (s->linux_guest && s->mc.sim.mode != SIM_MODE_LONG64)
+			fail(&c, root, "guest.linux needs machine.mode long (the 64-bit boot protocol)");
 		else if (s->mc.nscreenshots && machine_config_screenshots(&s->mc, tmp, sizeof(tmp)))
 			fail(&c, c.shots ? c.shots : root, "screenshots: %s", tmp);
 		else
@@ -790,14 +847,65 @@ void scenario_locate_error(const struct scenario *s, const char *err, char *out,
 	snprintf(out, len, "%s: %s", s->path, err);
 }
 
-void scenario_resolve_workload(struct scenario *sc)
+/* The default command line (docs/scenarios.md, "A Linux guest"): quick and
+ * deterministic to boot, the console on the serial port (and on the VGA
+ * text screen too with a vga device), a panic ends the run at once. */
+#define LINUX_CMDLINE "acpi=off nr_cpus=1 io_delay=none mitigations=off init_on_alloc=0 " \
+		      "cryptomgr.notests reboot=t panic=-1 quiet"
+
+static int linux_cmdline(struct scenario *sc, char *err, size_t errlen)
+{
+	struct machine_linux *lx = &sc->mc.linux_boot;
+	char buf[2 * sizeof(lx->cmdline) + sizeof(sc->linux_args) + 128];
+	bool vga = false;
+
+	for (unsigned i = 0; i < sc->mc.ndevs; i++)
+		vga |= !strcmp(sc->mc.devs[i].name, "vga");
+	if (sc->linux_cmdline_given)
+		snprintf(buf, sizeof(buf), "%s", lx->cmdline);
+	else
+		snprintf(buf, sizeof(buf), "%sconsole=ttyS0 %s", vga ? "console=tty0 " : "", LINUX_CMDLINE);
+	size_t n = strlen(buf);
+	snprintf(buf + n, sizeof(buf) - n, "%s%s%s%s", sc->linux_workload[0] ? " workload=" : "", sc->linux_workload,
+		 sc->linux_args[0] ? " " : "", sc->linux_args);
+	if (strlen(buf) >= sizeof(lx->cmdline)) {
+		snprintf(err, errlen, "the Linux command line is %zu bytes; the boot protocol takes at most %u",
+			 strlen(buf), SIM_LINUX_CMDLINE_MAX);
+		return -1;
+	}
+	memcpy(lx->cmdline, buf, strlen(buf) + 1);
+	return 0;
+}
+
+int scenario_resolve_workload(struct scenario *sc, char *err, size_t errlen)
 {
 	char name[128];
 
-	if (!sc->workload[0])
-		return;
-	snprintf(name, sizeof(name), "guests/%s.elf", sc->workload);
-	vm_exe_path(sc->mc.image, sizeof(sc->mc.image), name);
+	if (sc->linux_guest) {
+		struct machine_linux *lx = &sc->mc.linux_boot;
+		if (!lx->kernel[0])
+			vm_exe_path(lx->kernel, sizeof(lx->kernel), "linux/vmlinux");
+		if (!lx->initrd[0])
+			vm_exe_path(lx->initrd, sizeof(lx->initrd), "linux/initramfs.cpio");
+		if (linux_cmdline(sc, err, errlen))
+			return -1;
+		const char *missing = access(lx->kernel, R_OK) ? lx->kernel : access(lx->initrd, R_OK) ? lx->initrd : NULL;
+		if (missing) {
+			snprintf(err, errlen, "%s is missing (the Linux guest's: run make linux)", missing);
+			return -1;
+		}
+		return 0;
+	}
+	if (sc->workload[0]) {
+		snprintf(name, sizeof(name), "guests/%s.elf", sc->workload);
+		vm_exe_path(sc->mc.image, sizeof(sc->mc.image), name);
+	}
+	if (access(sc->mc.image, R_OK)) {
+		snprintf(err, errlen, "guest image %s is missing (is the workload '%s' built? run make)", sc->mc.image,
+			 sc->workload);
+		return -1;
+	}
+	return 0;
 }
 
 bool scenario_path_is_scenario(const char *path)

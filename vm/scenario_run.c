@@ -89,10 +89,8 @@ int scenario_run(struct scenario *sc, bool echo, struct run_summary *sum)
 	struct console_tee tee = { .echo = echo };
 	cookie_io_functions_t io = { .write = tee_write };
 
-	scenario_resolve_workload(sc);
-	if (access(sc->mc.image, R_OK)) {
-		fprintf(stderr, "vmxlab run: %s: guest image %s is missing (is the workload '%s' built? run make)\n",
-			sc->path, sc->mc.image, sc->workload);
+	if (scenario_resolve_workload(sc, err, sizeof(err))) {
+		fprintf(stderr, "vmxlab run: %s: %s\n", sc->path, err);
 		return 2;
 	}
 	/* From here on a signal ends the run through the machine, which closes

@@ -189,9 +189,19 @@ struct machine_dev_config {
 	enum vmx_placement placement;
 };
 
+/* A Linux guest (sim_load_linux): kernel and initrd files, the command line
+ * and the seed of the setup_data RNG seed. */
+struct machine_linux {
+	char kernel[4096];             /* "" = not a Linux guest */
+	char initrd[4096];             /* "" = none */
+	char cmdline[SIM_LINUX_CMDLINE_MAX + 1];
+	uint64_t rng_seed;
+};
+
 struct machine_config {
 	struct sim_config sim;
 	char image[4096];
+	struct machine_linux linux_boot; /* instead of image when kernel[0] */
 	uint64_t load_addr;            /* flat images */
 	char args[VMXLAB_BOOT_ARGS_MAX]; /* boot arguments (hypercall.h) */
 	char hv_path[4096];            /* "" = build/libvmxlab-hv.so next to vmxlab */
@@ -371,6 +381,12 @@ struct scenario {
 	char description[512];
 	struct machine_config mc;
 	char workload[64];                /* a guest of guests/, or "" with mc.image */
+	/* guest.linux: the kernel's command line is composed by
+	 * scenario_resolve_workload from these (docs/scenarios.md). */
+	bool linux_guest;
+	bool linux_cmdline_given;         /* guest.linux.cmdline replaces the default */
+	char linux_workload[64];          /* workload=NAME for /init */
+	char linux_args[1024];            /* appended to the command line */
 	char cpu_model[64];               /* mc.sim.cpu_model points here */
 	struct expect expect;
 	struct { unsigned line, col; } dev_at[PLATFORM_MAX_DEVS];  /* mc.devs[i]'s key */
@@ -392,8 +408,11 @@ int scenario_load(const char *path, struct scenario *s, char *err, size_t errlen
 void scenario_locate_error(const struct scenario *s, const char *err, char *out, size_t len);
 /* A scenario names a workload of guests/: its image found by vm_exe_path
  * (build/guests/NAME.elf, or PREFIX/lib/vmxlab/guests/NAME.elf when
- * installed) becomes mc.image. */
-void scenario_resolve_workload(struct scenario *s);
+ * installed) becomes mc.image.  A Linux guest gets the kernel and initramfs
+ * `make` built where none is given (linux/vmlinux, linux/initramfs.cpio
+ * found the same way) and its command line. */
+/* 0, or -1 with err saying which file is missing and what builds it. */
+int scenario_resolve_workload(struct scenario *s, char *err, size_t errlen);
 /* A replay of the scenario's machine: its devices and handler options into
  * cfg (which then points into s: s must outlive it). */
 void scenario_to_replay(const struct scenario *s, struct replay_config *cfg);

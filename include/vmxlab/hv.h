@@ -22,7 +22,7 @@
 #include "dev.h"
 #include "vcpu.h"
 
-#define VMXLAB_HV_ABI_VERSION 1
+#define VMXLAB_HV_ABI_VERSION 2
 #define VMXLAB_HV_SYMBOL "vmxlab_hv"
 
 /* A request to a device placed in the device-model process (Xen's ioreq_t
@@ -71,6 +71,9 @@ struct hv_host {
 	void (*phase)(void *ctx, uint32_t phase);
 	/* Messages for the user: level 0 error, 1 warning, 2 info. */
 	void (*log)(void *ctx, int level, const char *fmt, va_list ap);
+	/* The guest TSC's frequency in kHz (CPUID leaves 0x15 and 0x16);
+	 * 0 when unknown.  Since ABI version 2. */
+	uint64_t tsc_khz;
 };
 
 /* What handle_exit tells the host to do next. */

@@ -14,6 +14,11 @@
 
 #define VMXLAB_HC_CONSOLE_MAX 4096
 
+/* The exit port: a byte written to it ends the run with that byte as the
+ * exit status, for guests that cannot VMCALL from where they are (a Linux
+ * /init writes it through /dev/port).  QEMU's isa-debug-exit port. */
+#define VMXLAB_EXIT_PORT 0x501
+
 /* Boot arguments: the scenario's guest `args` string, NUL-terminated, at
  * this guest-physical address; RDI holds the address at entry. */
 #define VMXLAB_BOOT_ARGS_GPA 0x8000

@@ -20,11 +20,13 @@
  *   sim_run() again     resumes the guest
  *
  * Default VM-execution controls, each computed as (want | allowed0) &
- * allowed1 from Bochs's capability MSRs (SDM 25.6, A.3):
+ * allowed1 from Bochs's capability MSRs (SDM 25.6, A.3) - what a hypervisor
+ * with EPT sets (Xen and KVM leave RDTSC, INVLPG and CR3 to the guest):
  *   pin-based   external-interrupt exiting, NMI exiting
- *   primary     HLT, INVLPG, RDTSC, CR3-load, CR8-load exiting, I/O bitmaps,
- *               MSR bitmaps, secondary controls
- *   secondary   EPT, unrestricted guest
+ *   primary     HLT, CR8-load exiting, I/O bitmaps, MSR bitmaps, secondary
+ *               controls; TSC offsetting with tsc_khz (below); RDTSC,
+ *               INVLPG, CR3-load exiting only as sim_config.exiting asks
+ *   secondary   EPT, unrestricted guest; TSC scaling with tsc_khz
  *   exit        host address-space size, save/load IA32_EFER
  *   entry       load IA32_EFER (+ IA-32e mode guest for long-mode guests)
  *   I/O bitmaps: every port exits.  MSR bitmap: every MSR exits.
@@ -75,12 +77,25 @@ enum sim_start_mode {
 #define SIM_GDT_TSS    0x20
 #define SIM_RAM_MAX    0xc0000000ull /* 3 GiB: guest-physical 3G..4G is MMIO space */
 
+/* Optional exit controls (SDM 25.6.2, Table 25-6), for a hypervisor
+ * without EPT or for measuring what those exits would cost. */
+#define SIM_EXITING_RDTSC  (1u << 0)   /* RDTSC and RDTSCP exit (reasons 16, 51) */
+#define SIM_EXITING_INVLPG (1u << 1)   /* INVLPG exits (14) */
+#define SIM_EXITING_CR3    (1u << 2)   /* MOV to CR3 exits (28; CR3-load exiting) */
+#define SIM_EXITING_ALL    (SIM_EXITING_RDTSC | SIM_EXITING_INVLPG | SIM_EXITING_CR3)
+
 struct sim_config {
 	uint64_t ram_size;           /* bytes, a multiple of 4 KiB, 64 KiB..SIM_RAM_MAX */
 	enum sim_start_mode mode;
 	const char *cpu_model;       /* Bochs cpudb name; NULL: "corei7_skylake_x" */
 	double insns_per_ns;         /* guest speed; 0: 1.0 (1 GIPS).  At least 0.001 */
 	uint32_t seed;               /* seeds the CPU's RDRAND/RDSEED; 0: a fixed default */
+	uint32_t exiting;            /* SIM_EXITING_* bits: optional exits on (default none) */
+	/* The guest's TSC frequency: with it, a RDTSC that does not exit reads
+	 * virtual time x tsc_khz (TSC scaling, SDM 25.6.5, multiplier
+	 * tsc_khz / (instructions per ms) in 16.48 fixed point).  0: the TSC
+	 * is the tick count. */
+	uint64_t tsc_khz;
 	bool bochs_log;              /* copy Bochs's ERROR messages to stderr (rate-limited) */
 };
 
@@ -132,6 +147,30 @@ int sim_load_bytes(struct sim_machine *m, uint64_t gpa, const void *buf, size_t 
  * binary at flat_gpa with the entry point at flat_gpa.  Sets the entry.
  * 0, or -1 with the reason in sim_error. */
 int sim_load_image(struct sim_machine *m, const char *path, uint64_t flat_gpa);
+/*
+ * Linux's 64-bit boot protocol (Documentation/x86/boot.rst, "64-bit Boot
+ * Protocol"), for a long-mode machine: the vmlinux's PT_LOAD segments at
+ * their physical addresses, the initrd page-aligned at the top of RAM below
+ * sim's boot area, and a zero page (struct boot_params) at SIM_LINUX_ZERO_PAGE
+ * with the e820 map (RAM minus 0x9f000-0xfffff, MMIO holes and the boot
+ * area), the command line, the initrd, screen_info and a SETUP_RNG_SEED
+ * setup_data.  RIP = the ELF entry, RSI = the zero page.  A bzImage is
+ * refused (boot the vmlinux inside it).  0, or -1 with the reason in
+ * sim_error naming the file.
+ */
+#define SIM_LINUX_ZERO_PAGE  0x10000u
+#define SIM_LINUX_SETUP_DATA 0x11000u
+#define SIM_LINUX_CMDLINE    0x12000u
+#define SIM_LINUX_CMDLINE_MAX 4095u
+struct sim_linux {
+	const char *kernel;          /* vmlinux: ELF64 x86-64 */
+	const char *initrd;          /* NULL or "": none */
+	const char *cmdline;
+	const uint8_t *rng_seed;     /* SETUP_RNG_SEED bytes (NULL: none), at most 256 */
+	size_t rng_seed_len;
+	bool vga_text;               /* screen_info says: an 80x25 colour VGA text screen */
+};
+int sim_load_linux(struct sim_machine *m, const struct sim_linux *lx);
 /* Where the guest starts.  Long mode: RIP.  Real mode: a linear address
  * below 1 MiB; CS:IP = 0:entry when entry < 64 KiB, else
  * (entry >> 4) & 0xf000 : entry & 0xffff. */

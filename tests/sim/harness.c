@@ -54,7 +54,8 @@ struct sim_machine *harness_machine_cfg(const struct guest *g, const struct sim_
 
 struct sim_machine *harness_machine(const struct guest *g, enum sim_start_mode mode)
 {
-	struct sim_config cfg = { .ram_size = RAM_SIZE, .mode = mode };
+	/* The exit tests want every optional exit. */
+	struct sim_config cfg = { .ram_size = RAM_SIZE, .mode = mode, .exiting = SIM_EXITING_ALL };
 	return harness_machine_cfg(g, &cfg);
 }
 

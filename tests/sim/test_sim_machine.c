@@ -29,6 +29,7 @@ GUEST_SYM(wake);
 AT_SYM(wake, 1);
 GUEST_SYM(halt_cli);
 GUEST_SYM(determ);
+GUEST_SYM(misc);
 
 static const struct guest g_io_imm = GUEST_REF(io_imm);
 static const struct guest g_spin = GUEST_REF(spin);
@@ -37,6 +38,7 @@ static const struct guest g_shared = GUEST_REF(shared);
 static const struct guest g_wake = GUEST_REF(wake);
 static const struct guest g_halt_cli = GUEST_REF(halt_cli);
 static const struct guest g_determ = GUEST_REF(determ);
+static const struct guest g_misc = GUEST_REF(misc);
 
 #define RAM (16u << 20)
 
@@ -470,6 +472,29 @@ static void virtual_time_and_timers(void **state)
 	assert_int_equal(norder, 4);
 }
 
+/* Without RDTSC exiting the guest reads the TSC itself: virtual time at
+ * tsc_khz through TSC scaling, charged time included.  INVLPG does not
+ * exit either (an EPT hypervisor's defaults). */
+static void tsc_follows_virtual_time_without_exits(void **state)
+{
+	(void)state;
+	struct sim_config cfg = { .ram_size = RAM, .insns_per_ns = 2.5, .tsc_khz = 2400000 };
+	struct sim_machine *m = harness_machine_cfg(&g_misc, &cfg);
+	struct vmx_vcpu *v = sim_vcpu(m);
+
+	expect_exit(m, EXIT_REASON_CPUID);
+	skip_insn(m);
+	sim_charge(m, 5000000);
+	expect_exit(m, EXIT_REASON_VMCALL);          /* the RDTSC before it did not exit */
+	uint64_t tsc = (vcpu_gpr(v, GPR_RDX) & 0xffffffffu) << 32 | (vcpu_gpr(v, GPR_RAX) & 0xffffffffu);
+	uint64_t want = sim_now(m) * 24 / 10;        /* 2.4 GHz; the VMCALL is a tick or two later */
+	if (tsc > want || want - tsc > 16)
+		fail_msg("guest TSC %llu, virtual time %llu ns x 2.4 = %llu", (unsigned long long)tsc,
+			 (unsigned long long)sim_now(m), (unsigned long long)want);
+	skip_insn(m);
+	expect_exit(m, EXIT_REASON_HLT);             /* INVLPG did not exit */
+}
+
 static void raise_intr(void *ctx, vtime_t now)
 {
 	(void)now;
@@ -684,6 +709,7 @@ int main(void)
 		T(budget_stops_the_guest),
 		T(stop_request_from_a_timer),
 		T(virtual_time_and_timers),
+		T(tsc_follows_virtual_time_without_exits),
 		T(halted_guest_waits_for_its_timer),
 		T(guest_halted_for_good_is_reported),
 		T(same_guest_same_exits),
