@@ -64,8 +64,10 @@ static void print_outcomes(FILE *out, const struct replay_result *r)
 		}
 		if (rr->outcome[OUT_UNHANDLED])
 			fprintf(out, "    unhandled: %s\n", rr->unhandled_why);
-		if (rr->outcome[OUT_NOT_MODELLED])
+		if (rr->not_modelled_kinds & 1u << TRC_NOT_MODELLED_LOCAL_APIC)
 			fprintf(out, "    not modelled: no local APIC in this handler build\n");
+		if (rr->not_modelled_kinds & 1u << TRC_NOT_MODELLED_NO_DEVICE)
+			fprintf(out, "    not modelled: neither RAM nor a device at the address (reads all ones, writes dropped)\n");
 	}
 }
 

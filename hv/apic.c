@@ -5,8 +5,8 @@
  * capture from a host that virtualizes the APIC (Xen, KVM) holds these
  * exits all the same.  Each one resumes the guest in a defined way, is
  * counted in hv->not_modelled[] and ends its handler records with
- * TRC_VMXLAB_NOT_MODELLED, so that a report can tell it from an exit a model
- * handled:
+ * TRC_VMXLAB_NOT_MODELLED (hv_not_modelled, hv.c), so that a report can tell
+ * it from an exit a model handled:
  *
  *   APIC access (44)          the access, emulated against an absent device:
  *                             reads return all ones, writes are dropped
@@ -15,19 +15,6 @@
  *   TPR below threshold (43)  trap-like: no pending interrupt to wait for
  */
 #include "hv_priv.h"
-
-void hv_not_modelled(struct hv *hv, uint32_t reason, enum not_modelled what, uint64_t qual, uint64_t rip)
-{
-	uint8_t bit = (uint8_t)(1u << (reason & 7));
-
-	hv->not_modelled[reason]++;
-	hv_trace(hv, TRC_VMXLAB_NOT_MODELLED, 4, reason, (uint32_t)what, (uint32_t)qual, (uint32_t)(qual >> 32));
-	if (hv->not_modelled_logged[reason >> 3] & bit)
-		return;
-	hv->not_modelled_logged[reason >> 3] |= bit;
-	hv_log(hv, 2, "%s exit at RIP 0x%llx: no local APIC in the reference build (logged once per exit reason)",
-	       vmx_exit_reason_name(reason), (unsigned long long)rip);
-}
 
 /*
  * Exit qualification of APIC-access VM exits (SDM 28.2.1, Table 28-6):

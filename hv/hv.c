@@ -82,6 +82,22 @@ void hv_log(struct hv *hv, int level, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* An exit resumed without the model it needs: counted, recorded as the
+ * exit's last handler record, and (a local APIC) logged once per reason. */
+void hv_not_modelled(struct hv *hv, uint32_t reason, enum not_modelled what, uint64_t qual, uint64_t rip)
+{
+	uint8_t bit = (uint8_t)(1u << (reason & 7));
+
+	hv->not_modelled[reason]++;
+	hv_trace(hv, TRC_VMXLAB_NOT_MODELLED, 4, reason, (uint32_t)what, (uint32_t)qual, (uint32_t)(qual >> 32));
+	if (hv->not_modelled_logged[reason >> 3] & bit)
+		return;
+	hv->not_modelled_logged[reason >> 3] |= bit;
+	if (what == NM_LOCAL_APIC)
+		hv_log(hv, 2, "%s exit at RIP 0x%llx: no local APIC in the reference build (logged once per exit reason)",
+		       vmx_exit_reason_name(reason), (unsigned long long)rip);
+}
+
 enum exit_result hv_fail(struct hv *hv, enum exit_result kind, const char *fmt, ...)
 {
 	va_list ap;

@@ -42,6 +42,7 @@ struct route {
  */
 enum not_modelled {
 	NM_LOCAL_APIC = TRC_NOT_MODELLED_LOCAL_APIC, /* the reference build has no local APIC */
+	NM_NO_DEVICE = TRC_NOT_MODELLED_NO_DEVICE,   /* no RAM and no device at the GPA (mmio.c) */
 };
 
 #define MAX_ROUTES 64

@@ -537,7 +537,7 @@ static bool note_absent_page(struct hv *hv, uint64_t gpa)
 			return false;
 	if (hv->nabsent == MAX_ABSENT_LOGGED) {
 		hv->nabsent++;
-		hv_log(hv, 1, "more pages without a device were accessed; they are no longer logged");
+		hv_log(hv, 2, "more pages without a device were accessed; they are no longer logged");
 		return false;
 	}
 	if (hv->nabsent > MAX_ABSENT_LOGGED)
@@ -553,7 +553,6 @@ enum exit_result handle_ept_violation(struct hv *hv, struct vmx_vcpu *v, uint32_
 	const struct route *r = mmio_route(hv, gpa);
 	char what[160];
 
-	(void)reason;
 	/* Xen's NPF record: gpa, mfn (INVALID_MFN for emulated MMIO), qualification, p2m type. */
 	hv_trace(hv, TRC_HVM_NPF, 6, (uint32_t)gpa, (uint32_t)(gpa >> 32), 0xffffffffu, 0xffffffffu, (uint32_t)qual,
 		 r ? TRC_P2M_MMIO_DM : TRC_P2M_RAM_RW);
@@ -564,11 +563,14 @@ enum exit_result handle_ept_violation(struct hv *hv, struct vmx_vcpu *v, uint32_
 			struct vmx_ept_qual q;
 			vmx_ept_qual_decode(qual, &q);
 			vmx_ept_qual_format(&q, what, sizeof(what));
-			hv_log(hv, 1, "EPT violation at RIP 0x%llx, GPA 0x%llx (%s): neither RAM nor a device's MMIO window; "
+			hv_log(hv, 2, "EPT violation at RIP 0x%llx, GPA 0x%llx (%s): neither RAM nor a device's MMIO window; "
 			       "reads give all ones, writes are dropped (logged once per page)",
 			       (unsigned long long)vmcs_read(v, VMCS_GUEST_RIP), (unsigned long long)gpa, what);
 		}
-		return mmio_emulate(hv, v, NULL, gpa, "no device");
+		enum exit_result res = mmio_emulate(hv, v, NULL, gpa, "no device");
+		if (res == EXIT_RESUME)
+			hv_not_modelled(hv, reason, NM_NO_DEVICE, qual, vmcs_read(v, VMCS_GUEST_RIP));
+		return res;
 	}
 	snprintf(what, sizeof(what), "device %s", r->dev->ops->name);
 	return mmio_emulate(hv, v, r, gpa, what);

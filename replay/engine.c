@@ -436,6 +436,8 @@ static void classify(struct engine *e, struct vctx *c, const struct exitbuf *x, 
 
 	if (emitted_has(e, TRC_VMXLAB_NOT_MODELLED, &r)) {
 		o = OUT_NOT_MODELLED;
+		if (r->n >= 2 && r->d[1] < 32)
+			rr->not_modelled_kinds |= 1u << r->d[1];
 	} else if (exit_find(x, TRC_VMXLAB_EXIT_TIME)) {
 		if (mismatched) {
 			o = OUT_DIVERGENT;

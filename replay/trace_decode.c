@@ -80,6 +80,7 @@ const char *trc_event_name(uint32_t event)
 	case TRC_VMXLAB_RUN_INFO: return "VMXLAB_RUN_INFO";
 	case TRC_VMXLAB_PHASE: return "VMXLAB_PHASE";
 	case TRC_VMXLAB_DM_ROUNDTRIP: return "VMXLAB_DM_ROUNDTRIP";
+	case TRC_VMXLAB_NOT_MODELLED: return "VMXLAB_NOT_MODELLED";
 	default: return NULL;
 	}
 }

@@ -37,6 +37,9 @@ static void console_out(void *ctx, const char *buf, size_t len)
 {
 	struct machine *m = ctx;
 
+	for (size_t i = 0; i < len; i++)
+		m->con_tail[m->con_total++ % CONSOLE_TAIL] = buf[i];
+
 	if (m->cfg.console) {
 		fwrite(buf, 1, len, m->cfg.console);
 		fflush(m->cfg.console);

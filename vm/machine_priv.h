@@ -20,8 +20,13 @@
 
 struct machine_dbg;
 
+/* The end of the guest's console output, for the message of a guest that died. */
+#define CONSOLE_TAIL 4096
+
 struct machine {
 	struct machine_config cfg;
+	char con_tail[CONSOLE_TAIL];    /* a ring: the last CONSOLE_TAIL bytes */
+	uint64_t con_total;             /* bytes the guest has written */
 	struct sim_machine *sim;
 	struct vmx_vcpu *vcpu;
 	struct platform *plat;

@@ -211,10 +211,55 @@ int machine_run(struct machine *m, struct machine_result *r)
 	return r->end == END_GUEST_EXIT || r->end == END_LIMIT ? 0 : -1;
 }
 
+/*
+ * A guest that died says why on its console first: Linux prints "Kernel
+ * panic - not syncing: ..." and then (panic=-1 reboot=t) triple-faults.
+ * The message leads with the panic and ends with the console's last lines.
+ */
+static void explain_guest_dead(struct machine *m, struct machine_result *r)
+{
+	char tail[CONSOLE_TAIL + 1], why[sizeof(r->message) / 2];
+	size_t n = m->con_total < CONSOLE_TAIL ? (size_t)m->con_total : CONSOLE_TAIL;
+	uint64_t from = m->con_total - n;
+
+	if (!n)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		char ch = m->con_tail[(from + i) % CONSOLE_TAIL];
+		tail[i] = ch == '\r' || ch == '\0' ? ' ' : ch;
+	}
+	while (n && (tail[n - 1] == '\n' || tail[n - 1] == ' '))
+		n--;
+	tail[n] = '\0';
+	/* The last 8 lines. */
+	const char *last = tail + n;
+	for (int lines = 0; last > tail && lines < 8; lines += *--last == '\n')
+		;
+	if (*last == '\n')
+		last++;
+	const char *panic = strstr(tail, "Kernel panic - not syncing");
+	if (panic) {
+		const char *eol = strchr(panic, '\n');
+		int len = eol ? (int)(eol - panic) : (int)strlen(panic);
+		snprintf(why, sizeof(why), "kernel panic: %.*s (then: %.200s)", len > 300 ? 300 : len, panic, r->message);
+	} else {
+		snprintf(why, sizeof(why), "%.500s", r->message);
+	}
+	size_t used = (size_t)snprintf(r->message, sizeof(r->message), "%s\n  the guest's last console lines:\n    ", why);
+	for (; *last && used + 6 < sizeof(r->message); last++) {
+		r->message[used++] = *last;
+		if (*last == '\n')
+			used += (size_t)snprintf(r->message + used, sizeof(r->message) - used, "    ");
+	}
+	r->message[used < sizeof(r->message) ? used : sizeof(r->message) - 1] = '\0';
+}
+
 /* The end of a run, machine_run's or the debugger's: devices brought up to
  * the end time, the digest, the counters, the trace closed. */
 static void run_end(struct machine *m, struct machine_result *r)
 {
+	if (r->end == END_GUEST_DEAD)
+		explain_guest_dead(m, r);
 	if (m->nshared)
 		record_shared_sync(m, sim_now(m->sim));
 	platform_run_until(m->plat, sim_now(m->sim));

@@ -269,8 +269,27 @@ static int machine_pair(struct ctx *c, const char *key, node_t *k, node_t *v, vo
 		if (x < 1 || x > 100000)
 			return fail(c, v, "machine.tsc_mhz must be 1..100000");
 		s->mc.tsc_khz = x * 1000;
+	} else if (!strcmp(key, "exiting")) {
+		static const struct { const char *name; uint32_t bit; } ex[] = {
+			{ "rdtsc", SIM_EXITING_RDTSC }, { "invlpg", SIM_EXITING_INVLPG }, { "cr3", SIM_EXITING_CR3 },
+		};
+		if (v->type != YAML_SEQUENCE_NODE)
+			return fail(c, v, "machine.exiting must be a list of optional exits (rdtsc, invlpg, cr3)");
+		s->mc.sim.exiting = 0;
+		for (yaml_node_item_t *i = v->data.sequence.items.start; i < v->data.sequence.items.top; i++) {
+			node_t *item = yaml_document_get_node(c->doc, *i);
+			const char *t = scalar(c, item, "machine.exiting");
+			size_t j = 0;
+			if (!t)
+				return -1;
+			while (j < sizeof(ex) / sizeof(ex[0]) && strcmp(t, ex[j].name))
+				j++;
+			if (j == sizeof(ex) / sizeof(ex[0]))
+				return fail(c, item, "machine.exiting: '%s' is not rdtsc, invlpg or cr3", t);
+			s->mc.sim.exiting |= ex[j].bit;
+		}
 	} else {
-		return unknown(c, k, "machine", key, "ram, cpu, guest_mips, mode, tsc_mhz");
+		return unknown(c, k, "machine", key, "ram, cpu, guest_mips, mode, tsc_mhz, exiting");
 	}
 	return 0;
 }

@@ -93,6 +93,7 @@ struct replay_reason {
 	uint64_t outcome[REPLAY_OUTCOMES];
 	char divergent_why[96];          /* the first divergence's cause */
 	char unhandled_why[160];         /* the first unhandled exit's message */
+	uint32_t not_modelled_kinds;     /* bit n: a TRC_NOT_MODELLED_* kind n was met */
 	uint64_t hypercalls[64];         /* VMCALL divergent: per Xen hypercall number (xen.h __HYPERVISOR_*) */
 	uint64_t *samples;               /* native ns per exit, all replays (capped) */
 	uint64_t nsamples, capsamples;

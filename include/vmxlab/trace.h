@@ -169,10 +169,12 @@ enum trc_intr_source { INTR_SRC_NONE = 0, INTR_SRC_PIC = 1, INTR_SRC_LAPIC = 2, 
 #define TRC_VMXLAB_SHMEM       0x0001f81eu /* gpa lo, hi, length 1-16, the bytes: memory shared with a device, changed */
 #define TRC_VMXLAB_FORMAT      2u
 /* A handler build says an exit was resumed without the model it would need
- * (the reference build has no local APIC): basic reason, what, qualification
- * lo, hi.  The last of the exit's handler records. */
+ * (the reference build has no local APIC, no device where nothing is
+ * mapped): basic reason, what, qualification lo, hi.  The last of the
+ * exit's handler records. */
 #define TRC_VMXLAB_NOT_MODELLED 0x0001f820u
 #define TRC_NOT_MODELLED_LOCAL_APIC 1u
+#define TRC_NOT_MODELLED_NO_DEVICE  2u  /* MMIO where neither RAM nor a device is: all ones, dropped */
 #define TRC_IS_VMXLAB(ev) ((ev) >= TRC_VMXLAB_BASE && (ev) <= TRC_VMXLAB_LAST)
 
 /* One decoded record. */

@@ -98,8 +98,9 @@ fi
 "$V" replay traces/xen-style-2k.xt >"$tmp/xen.out" 2>"$tmp/xen.err"
 rc=$?
 if [ $rc -eq 1 ] && grep -q '^Handled against the trace' "$tmp/xen.out" && grep -q 'accept-divergent' "$tmp/xen.err" &&
-	grep -q '^    unhandled: EPT violation' "$tmp/xen.out"; then
-	echo "ok   a Xen capture's divergent and unhandled exits: exit 1, each reason's first cause named"
+	grep -q '^    unhandled: guest halted forever' "$tmp/xen.out" &&
+	grep -q '^    not modelled: neither RAM nor a device' "$tmp/xen.out"; then
+	echo "ok   a Xen capture's divergent, unhandled and not modelled exits: exit 1, each reason's first cause named"
 else
 	fail "xen-style-2k without --accept-divergent: exit $rc"
 	tail -n 5 "$tmp/xen.err"

@@ -158,7 +158,7 @@ static void mistakes_name_file_line_and_column(void **state)
 	assert_error_at("guest: { workload: timer }\nexpect:\n  exit_share: { HLT: 150 }\n", 3, 22, "percentage");
 	assert_error_at("guest:\n  image: /nonexistent.elf\n", 2, 10, "No such file");
 	assert_error_at("guest: { workload: ../x }\n", 1, 20, "not a workload name");
-	assert_error_at("name: x\n", 1, 1, "a workload or an image is required");
+	assert_error_at("name: x\n", 1, 1, "a workload, an image or linux is required");
 	assert_error_at("guest: [1, 2\n", 2, 1, "YAML syntax");
 	/* Duplicate keys, a second document, an exit status past int, a NUL in
 	 * a string and a guest image that is not a regular file (a FIFO would
