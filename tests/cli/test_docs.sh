@@ -10,8 +10,9 @@
 # blank); in the expected text a token `~` stands for any one token (a host
 # timing, a port number) and a line `...` for any number of lines.  After
 # "<!-- test: host numbers -->" a block's numbers (tokens made of digits and
-# . , + - % x e < >) match any number: measured times and sample counts keep
-# their real values on the page.  Brackets, braces, parentheses and bars are
+# . , + - % x e < >, and the line of a "file.c:25") match any number: measured
+# times, sample counts and sampled hottest lines keep their real values on
+# the page.  Brackets, braces, parentheses and bars are
 # tokens of their own, so a column that fills its width splits the same.  Lines
 # "(vmxlab) CMD" in a `vmxlab debug` transcript are the commands typed: they
 # are given to it with -x.  A transcript that cannot run here (a background
@@ -64,6 +65,10 @@ matches() {
 	# width ("45518|1167997}") splits as one that does not.
 	function norm(s) {
 		gsub(/[][{}()|]/, " & ", s)
+		# A source line, "file.c:25", is a host number too (sampled).
+		if (numbers)
+			while (match(s, /[A-Za-z]:[0-9]/))
+				s = substr(s, 1, RSTART + 1) " " substr(s, RSTART + 2)
 		gsub(/[ \t]+/, " ", s); sub(/^ /, "", s); sub(/ $/, "", s); return s
 	}
 	function number(t) { return t ~ /[0-9]/ && t ~ /^[-+0-9.,%xe<>]+$/ }
