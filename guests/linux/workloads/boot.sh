@@ -1,0 +1,8 @@
+#!/bin/sh
+# boot: the shortest way from /init to the end of the run.  Prints the
+# kernel release and how many modules are loaded (those of boot.modules:
+# none), and exits 0.
+set -eu
+n=0
+while read -r _; do n=$((n + 1)); done </proc/modules
+echo "result: booted $(uname -r) modules=$n"
