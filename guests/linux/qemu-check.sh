@@ -6,8 +6,8 @@
 # disk, one after the other.  -v prints the whole console, not only the
 # lines of /init and the workloads.
 #
-# An independent reference for the kernel, the initramfs and the workloads
-# until vmxlab boots them itself; not part of `make test` (QEMU is not a
+# An independent reference for the kernel, the initramfs and the workloads,
+# beside vmxlab's own boot of them; not part of `make test` (QEMU is not a
 # dependency of vmxlab: apt-get install qemu-system-x86 to use this).
 #
 # The machine is as close to vmxlab's as QEMU gets: isapc (no PCI, the ISA
