@@ -19,7 +19,7 @@ LDLIBS  :=
 # Debian 12 packages.  Build tools first, then the libraries (docs/building.md).
 DEB_PACKAGES := build-essential g++ pkg-config curl ca-certificates xz-utils patch \
                 libcapstone-dev libyaml-dev zlib1g-dev libsdl2-dev libcmocka-dev \
-                xvfb libedit-dev gdb libdw-dev
+                xvfb libedit-dev gdb libdw-dev liblzma-dev
 
 BOCHS_TARBALL := $(CACHE)/bochs_3.0+dfsg.orig.tar.xz
 BOCHS_SRC     := $(BUILD)/bochs/src
@@ -98,6 +98,7 @@ include sim/sim.mk
 include $(wildcard replay/replay.mk)
 include $(wildcard analysis/analysis.mk)
 include $(wildcard guests/guests.mk)
+include $(wildcard guests/linux/linux.mk)
 include $(wildcard devices/devices.mk)
 include $(wildcard devices/ne2k.mk)
 include $(wildcard devices/vga.mk)
@@ -233,6 +234,7 @@ INSTALL_PROGRAMS := $(BUILD)/vmxlab:bin/vmxlab \
                     $(call inst,$(BUILD)/vmxlab-dm $(BUILD)/vmxlab-netpeer,lib/vmxlab/)
 INSTALL_DATA := $(call inst,$(BUILD)/libvmxlab-hv.so $(BUILD)/libvmxmodel.a,lib/vmxlab/) \
                 $(call inst,$(GUEST_IMAGES),lib/vmxlab/guests/) \
+                $(call inst,$(LINUX_IMAGES),lib/vmxlab/linux/) \
                 $(call inst,$(SDK_HEADERS),include/vmxlab/) \
                 $(call inst,$(sort $(wildcard scenarios/*.yaml)),share/vmxlab/scenarios/) \
                 $(call inst,$(sort $(wildcard traces/*.xt)) traces/README.md,share/vmxlab/traces/) \
@@ -241,7 +243,7 @@ INSTALL_DATA := $(call inst,$(BUILD)/libvmxlab-hv.so $(BUILD)/libvmxmodel.a,lib/
                   examples/handler/Makefile examples/handler/README.md,share/doc/vmxlab/examples/handler/) \
                 man/vmxlab.1:share/man/man1/vmxlab.1 completion/vmxlab:share/bash-completion/completions/vmxlab
 # Directories that hold only vmxlab's files: uninstall removes them once empty.
-INSTALL_DIRS := lib/vmxlab/guests lib/vmxlab include/vmxlab share/vmxlab/scenarios share/vmxlab/traces \
+INSTALL_DIRS := lib/vmxlab/guests lib/vmxlab/linux lib/vmxlab include/vmxlab share/vmxlab/scenarios share/vmxlab/traces \
                 share/vmxlab/hv share/vmxlab share/doc/vmxlab/examples/handler share/doc/vmxlab/examples \
                 share/doc/vmxlab
 HV_ABI_VERSION = $$(sed -n 's/^\#define VMXLAB_HV_ABI_VERSION \([0-9]*\).*/\1/p' include/vmxlab/hv.h)

@@ -47,6 +47,7 @@ done
 for f in lib/vmxlab/libvmxlab-hv.so lib/vmxlab/libvmxmodel.a lib/pkgconfig/vmxlab.pc \
 	lib/vmxlab/guests/timer.elf lib/vmxlab/guests/cpu.elf lib/vmxlab/guests/disk.elf \
 	lib/vmxlab/guests/vga.elf lib/vmxlab/guests/net.elf \
+	lib/vmxlab/linux/vmlinux lib/vmxlab/linux/initramfs.cpio \
 	include/vmxlab/hv.h include/vmxlab/dev.h include/vmxlab/vcpu.h include/vmxlab/vmx.h \
 	include/vmxlab/trace.h include/vmxlab/hypercall.h \
 	share/vmxlab/traces/pic-dm-work300.xt share/vmxlab/traces/xen-style-2k.xt \

@@ -1,0 +1,90 @@
+#!/bin/bash
+# The Linux guest's build (guests/linux/): the module lists' order is
+# checked against the modules' depends= (a list in the wrong order, an
+# unknown module or parameter, a module twice or spelled two ways each fail
+# with the list, the line and the module named); /init and the workloads are
+# valid busybox sh; `make linux` has nothing to do after `make`; a second
+# build in another build directory from the same .debs gives byte-identical
+# vmlinux and initramfs.cpio.
+set -u
+B=${BUILD:-build}
+root=$(pwd)
+tmp=$(mktemp -d /tmp/vmxlab-linux-XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+failures=0
+ok() { echo "ok   $1"; }
+bad() { echo "FAIL $1"; failures=$((failures + 1)); }
+mk() { env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make --no-print-directory -C "$root" "$@"; }
+
+pkg=$B/linux/pkg
+check=guests/linux/check-modules.sh
+lists=$(ls guests/linux/workloads/*.modules)
+[ -d "$pkg/lib/modules" ] || { echo "FAIL no $pkg/lib/modules: run make first"; exit 1; }
+
+# ---- the lists as they are
+if out=$($check "$pkg" $lists 2>"$tmp/err"); then
+	n=$(echo "$out" | wc -l)
+	want=$(sed 's/#.*//' $lists | awk 'NF { print $1 }' | sort -u | wc -l)
+	[ "$n" = "$want" ] && ok "check-modules: the workloads' lists, $n modules" ||
+		bad "check-modules printed $n modules, the lists have $want"
+else
+	bad "check-modules on the lists: $(cat "$tmp/err")"
+fi
+
+# expect_fail NAME LIST-TEXT WORDS...: check-modules fails, naming each word.
+expect_fail() {
+	local name=$1 text=$2
+	shift 2
+	printf '%s\n' "$text" >"$tmp/$name.modules"
+	if $check "$pkg" "$tmp/$name.modules" >/dev/null 2>"$tmp/err"; then
+		bad "check-modules accepted $name"
+		return
+	fi
+	for w in "$@"; do
+		grep -qF -- "$w" "$tmp/err" || { bad "check-modules on $name: '$w' not in: $(cat "$tmp/err")"; return; }
+	done
+	ok "check-modules refuses $name: $(cat "$tmp/err")"
+}
+
+# The disk list reversed: pata_legacy first, before libata.
+disk=guests/linux/workloads/disk.modules
+expect_fail reversed "$(sed 's/#.*//' $disk | awk 'NF' | tac)" "reversed.modules:1:" "pata_legacy" "libata"
+# One swap deep inside: t10-pi before crc-t10dif.
+expect_fail swapped "$(printf 'scsi_common\nscsi_mod\nlibata\ncrc64\ncrc64-rocksoft\ncrct10dif_common\nt10-pi\ncrc-t10dif\n')" \
+	"swapped.modules:7:" "t10-pi" "crc-t10dif"
+expect_fail unknown "$(printf 'scsi_common\nno_such_module\n')" "unknown.modules:2:" "no_such_module"
+expect_fail param "$(printf 'scsi_common\nscsi_mod\nlibata\npata_legacy probe_maks=1\n')" "param.modules:4:" "probe_maks"
+expect_fail twice "$(printf 'scsi_common\nscsi_common\n')" "twice.modules:2:" "listed twice"
+printf 'scsi_common\nscsi_mod\nlibata\ncrc64\ncrc64_rocksoft\n' >"$tmp/b.modules"
+if $check "$pkg" $disk "$tmp/b.modules" >/dev/null 2>"$tmp/err"; then
+	bad "check-modules accepted crc64_rocksoft in one list and crc64-rocksoft in another"
+else
+	grep -q "spelled crc64-rocksoft" "$tmp/err" && ok "check-modules refuses two spellings: $(cat "$tmp/err")" ||
+		bad "two spellings: $(cat "$tmp/err")"
+fi
+
+# ---- /init and the workloads parse as busybox sh
+for s in guests/linux/init guests/linux/workloads/*.sh; do
+	if "$pkg/bin/busybox" sh -n "$s" 2>"$tmp/err"; then ok "busybox sh -n $s"; else bad "$s: $(cat "$tmp/err")"; fi
+done
+
+# ---- stamps: nothing to do after make
+if mk -q BUILD="$B" linux; then ok "make linux: nothing to do"; else bad "make -q linux: something would be rebuilt"; fi
+
+# ---- a second build elsewhere, from the same .debs: the same bytes
+mkdir -p "$tmp/b/linux" "$tmp/b/.stamp"
+cp "$B/linux/debs" "$tmp/b/linux/debs"
+touch "$tmp/b/.stamp/deps"
+if mk BUILD="$tmp/b" linux >"$tmp/make.out" 2>&1; then
+	for f in vmlinux initramfs.cpio; do
+		if cmp -s "$B/linux/$f" "$tmp/b/linux/$f"; then
+			ok "a second build's $f is byte-identical ($(md5sum <"$B/linux/$f" | cut -d' ' -f1))"
+		else
+			bad "$f differs between $B/linux and a second build"
+		fi
+	done
+else
+	bad "the second build: $(cat "$tmp/make.out")"
+fi
+
+[ $failures -eq 0 ]
