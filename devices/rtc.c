@@ -801,6 +801,7 @@ static uint32_t rtc_pio_read(void *s, unsigned range, uint16_t off, unsigned siz
 	if (!access_ok(r, range, off, size, "read"))
 		return 0xffffffff;
 	rtc_sync(r, rtc_now(r));
+	irq_update(r);
 	for (unsigned i = 0; i < size; i++) {
 		unsigned port = (unsigned)off + i;
 		uint8_t b = port == PORT_DATA ? read_data(r) : 0xff;
@@ -817,6 +818,7 @@ static void rtc_pio_write(void *s, unsigned range, uint16_t off, unsigned size, 
 	if (!access_ok(r, range, off, size, "write"))
 		return;
 	rtc_sync(r, rtc_now(r));
+	irq_update(r);
 	for (unsigned i = 0; i < size; i++) {
 		unsigned port = (unsigned)off + i;
 		uint8_t b = (uint8_t)(val >> (8 * i));
