@@ -5,8 +5,12 @@
  * reached through the PC/AT's index/data pair.
  *
  * Range 0 = 0x70-0x71: 0x70 (write) selects the byte 0x71 reads and writes,
- * and its bit 7 is the PC's NMI mask; IRQ# drives ISA IRQ 8.  The PC
- * convention of a century byte at 0x32 is kept in the clock (below).
+ * and its bit 7 is the PC's NMI mask.  The PC convention of a century byte
+ * at 0x32 is kept in the clock (below).  IRQ# drives ISA IRQ 8 and follows
+ * IRQF: the line rises when a flag of register C meets its enable bit and
+ * falls when register C is read (or the enable is cleared).  IRQ 8 is edge
+ * triggered at the slave 8259A, which latches the rise; a guest that never
+ * reads register C gets no second interrupt, as on a PC.
  *
  * Time: nothing ticks.  The clock is a count of seconds since
  * 0000-01-01T00:00:00 (proleptic Gregorian, modulo 10000 years) as of a
@@ -43,7 +47,8 @@
  *   0-9 and 0x32 read back exactly as written; clearing SET takes them as
  *   the new time.  With SET = 0 a write takes effect at once.  Either way the
  *   divider chain keeps its phase, so the next update comes when it would
- *   have ("Register B", SET).  A value the chip could not count from (a
+ *   have ("Register B", SET).  A write of B with SET = 1 clears UIE (the
+ *   datasheet: SET going high clears it).  A value the chip could not count from (a
  *   digit above 9 in BCD, seconds 60, month 13, February 30, hour 0 in
  *   12-hour mode, day of week 0 ...) is clamped into its range when it is
  *   taken (each digit weighed as written, then the nearest valid value) and
@@ -55,7 +60,7 @@
  *   year divisible by 4 a leap year.
  * - Daylight saving (DSE) is kept as a bit but never moves the clock
  *   (logged once); SQWE has no pin to drive on a PC.
- * - The divider ("Oscillator Control", Table 4): only DV = 010, the PC's
+ * - The divider ("Register A" DV2-DV0, Table 4): only DV = 010, the PC's
  *   32.768 kHz time base, runs the chain.  DV = 11x holds it in reset; any
  *   other value (the 4.194304 and 1.048576 MHz settings and the test modes,
  *   which would run the PC's crystal at a wrong rate) stops it, logged
@@ -85,7 +90,7 @@
 #define TICK_NS_DEN   64u
 #define CHAIN_HZ      32768u
 /* Updates happen at chain tick 16384 (mod 32768): half a second after the
- * divider leaves reset ("Oscillator Control"). */
+ * divider leaves reset ("Register A", DV2-DV0). */
 #define UPDATE_PHASE  16384u
 /* t_BUC, UIP before the update: 244 us, 8 ticks (Table 6). */
 #define UIP_TICKS     8u
@@ -100,7 +105,7 @@
 #define DEFAULT_DATE  "2026-01-01T00:00:00"
 
 /*
- * Address map ("Address Map", Figure 7): bytes 0-13 are the clock, 14-63
+ * Address map ("Address Map"): bytes 0-13 are the clock, 14-63
  * user RAM on the MC146818A (the PC's chipsets extend it to 127).
  */
 enum {
@@ -209,9 +214,10 @@ enum {
  */
 #define D_VRT        0x80
 
-/* Hours in 12-hour mode (Table 3): bit 7 is PM, bits 6-0 are 1-12. */
+/* Hours in 12-hour mode ("Time, Calendar, and Alarm Locations"): bit 7
+ * is PM, bits 6-0 are 1-12. */
 #define HOUR_PM      0x80
-/* An alarm byte with both top bits set matches any value ("Alarm"). */
+/* An alarm byte with both top bits set matches any value ("Interrupts", alarm). */
 #define ALARM_ANY    0xc0
 
 /* The clock's fields, in the order of their bytes. */
@@ -331,7 +337,7 @@ static uint8_t dow_offset(uint64_t days, unsigned dow)
 
 /* ---------------------------------------------------------------- data modes */
 
-/* Table 3, "Time, Calendar, and Alarm Data Modes": BCD or binary by DM. */
+/* "Time, Calendar, and Alarm Data Modes": BCD or binary by DM. */
 static uint8_t encode_num(const struct rtc_state *r, unsigned v)
 {
 	if (r->reg_b & B_DM)
@@ -368,7 +374,8 @@ static unsigned clamp_field(struct rtc_state *r, enum field f, unsigned v, unsig
 	return c;
 }
 
-/* A byte written to the time field f, as a value in range. */
+/* A byte written to the time field f as a number, hours 0-23 (tm_fix
+ * brings the others into range). */
 static unsigned decode(struct rtc_state *r, enum field f, uint8_t b)
 {
 	unsigned h;
@@ -458,7 +465,7 @@ static uint64_t periodic_ticks(const struct rtc_state *r)
 	return 1ull << (rs - 1);
 }
 
-/* UIP ("Register A", Table 6): the 8 ticks before an update. */
+/* UIP ("Register A", Table 6) at `synced`: the 8 ticks before an update. */
 static bool uip(const struct rtc_state *r)
 {
 	return clock_running(r) &&
@@ -479,7 +486,7 @@ static uint64_t alarm_matches(const struct rtc_state *r, uint8_t alarm, enum fie
 }
 
 /*
- * "Alarm": after each update the alarm bytes are compared with the time.
+ * "Interrupts": after each update the alarm bytes are compared with the time.
  * Returns m (1..86400) such that the m-th update after time of day `tod`
  * matches, or 0 if no time of day does.
  */
@@ -692,7 +699,7 @@ static void write_time(struct rtc_state *r, enum field f, uint8_t val)
 }
 
 /* Register A: a divider leaving reset restarts the chain half a second
- * before its first update ("Oscillator Control"). */
+ * before its first update ("Register A", DV2-DV0). */
 static void write_a(struct rtc_state *r, uint8_t val)
 {
 	bool was_running = chain_running(r);
@@ -717,15 +724,14 @@ static void write_b(struct rtc_state *r, uint8_t val)
 
 	if (val & B_SET)
 		val &= (uint8_t)~B_UIE;
+	r->reg_b = val;
 	if ((val & B_SET) && !was_set) {
 		current_tm(r, &tm);
-		r->reg_b = val;
 		for (unsigned f = 0; f < NFIELDS; f++)
 			r->held[f] = encode(r, f, tm.v[f]);
-	}
-	r->reg_b = val;
-	if (!(val & B_SET) && was_set)
+	} else if (!(val & B_SET) && was_set) {
 		take_held(r);
+	}
 	if (val & B_DSE)
 		rtc_log_once(r, LOG_DSE, "daylight saving (DSE) is not modelled: the clock keeps standard time");
 	if ((val & B_PIE) && !A_RS(r->reg_a))

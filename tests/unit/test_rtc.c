@@ -474,6 +474,12 @@ static void test_set_nonsense(void **state)
 	wr(t, 0x04, 0x80);
 	wr(t, 0x0b, 0x02);
 	assert_int_equal(rd(t, 0x04), 0x23);
+	/* Binary mode: every bit counts. */
+	wr(t, 0x0b, 0x06);
+	wr(t, 0x00, 0x85);
+	assert_int_equal(rd(t, 0x00), 59);
+	wr(t, 0x00, 0x3b);
+	assert_int_equal(rd(t, 0x00), 59);
 	assert_int_equal(t->nlogs, 2);
 }
 
