@@ -566,14 +566,16 @@ static bool irqf(const struct rtc_state *r)
 	return r->reg_c & r->reg_b & C_FLAGS;
 }
 
-static void irq_update(struct rtc_state *r)
+/* IRQ 8 to IRQF; true if the line moved. */
+static bool irq_update(struct rtc_state *r)
 {
 	bool level = irqf(r);
 
 	if (level == r->irq)
-		return;
+		return false;
 	r->irq = level;
 	r->plat->set_irq(r->plat->ctx, RTC_IRQ, level);
+	return true;
 }
 
 /* When IRQF would next become 1 with no access in between, or NEVER. */
@@ -807,7 +809,8 @@ static uint32_t rtc_pio_read(void *s, unsigned range, uint16_t off, unsigned siz
 	if (!access_ok(r, range, off, size, "read"))
 		return 0xffffffff;
 	rtc_sync(r, rtc_now(r));
-	irq_update(r);
+	if (irq_update(r))
+		rtc_schedule(r);
 	for (unsigned i = 0; i < size; i++) {
 		unsigned port = (unsigned)off + i;
 		uint8_t b = port == PORT_DATA ? read_data(r) : 0xff;
@@ -824,7 +827,8 @@ static void rtc_pio_write(void *s, unsigned range, uint16_t off, unsigned size, 
 	if (!access_ok(r, range, off, size, "write"))
 		return;
 	rtc_sync(r, rtc_now(r));
-	irq_update(r);
+	if (irq_update(r))
+		rtc_schedule(r);
 	for (unsigned i = 0; i < size; i++) {
 		unsigned port = (unsigned)off + i;
 		uint8_t b = (uint8_t)(val >> (8 * i));
@@ -1062,6 +1066,7 @@ static void rtc_dump(const void *s, FILE *out)
 	struct rtc_tm tm;
 	uint8_t a, b, c;
 	unsigned dv;
+	vtime_t next;
 
 	rtc_sync(&r, now);
 	current_tm(&r, &tm);
@@ -1091,11 +1096,12 @@ static void rtc_dump(const void *s, FILE *out)
 	fprintf(out, "rtc C=%02x IRQF=%d PF=%d AF=%d UF=%d (pending, cleared by a read)\n", c, !!(c & C_IRQF),
 		!!(c & C_PF), !!(c & C_AF), !!(c & C_UF));
 	fprintf(out, "rtc D=%02x VRT=1\n", D_VRT);
-	fprintf(out, "rtc irq8=%d timer=", r.irq);
-	if (r.deadline == NEVER)
-		fprintf(out, "idle\n");
+	next = next_irq_time(&r);
+	fprintf(out, "rtc irq8=%d next rise=", r.irq);
+	if (next == NEVER)
+		fprintf(out, "none%s\n", irqf(&r) ? " (IRQF set)" : "");
 	else
-		fprintf(out, "%llu ns\n", (unsigned long long)r.deadline);
+		fprintf(out, "%llu ns\n", (unsigned long long)next);
 	for (unsigned row = 0; row < CMOS_SIZE; row += 16) {
 		fprintf(out, "rtc cmos %02x:", row);
 		for (unsigned i = row; i < row + 16; i++)

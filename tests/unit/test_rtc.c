@@ -727,7 +727,7 @@ static void test_dump(void **state)
 	assert_non_null(strstr(d, "rtc B=52 SET=0 PIE=1 AIE=0 UIE=1 SQWE=0 DM=0 (BCD) 24/12=1 (24-hour) DSE=0"));
 	assert_non_null(strstr(d, "rtc C=00 IRQF=0 PF=0 AF=0 UF=0"));
 	assert_non_null(strstr(d, "rtc D=80 VRT=1"));
-	assert_non_null(strstr(d, "rtc irq8=0 timer="));
+	assert_non_null(strstr(d, "rtc irq8=0 next rise=8000000000 ns\n"));   /* UF and a 1024 Hz edge */
 	assert_non_null(strstr(d, "rtc cmos 00: 07 c0 00 00 00 00 05 01 01 26 a6 52 00 80 00 00"));
 	assert_non_null(strstr(d, "rtc cmos 20: ab 00"));
 	assert_non_null(strstr(d, "rtc cmos 30: 00 00 20 00"));
