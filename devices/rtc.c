@@ -370,7 +370,8 @@ static unsigned clamp_field(struct rtc_state *r, enum field f, unsigned v, unsig
 	unsigned c = v < lo ? lo : v > hi ? hi : v;
 
 	if (c != v)
-		rtc_log_once(r, LOG_RANGE, "%s %u out of range %u-%u: taken as %u", field_name[f], v, lo, hi, c);
+		rtc_log_once(r, LOG_RANGE, "%s %u out of range %u-%u: taken as %u", field_name[f], v, lo,
+			     hi, c);
 	return c;
 }
 
@@ -709,8 +710,9 @@ static void write_a(struct rtc_state *r, uint8_t val)
 
 	r->reg_a = val & A_WRITABLE;
 	if (dv != DV_32K && dv < DV_RESET_LO)
-		rtc_log_once(r, LOG_DIVIDER, "register A %#04x: divider %u%u%u is not the PC's 32.768 kHz time base "
-			     "(010): the clock stops", val, dv >> 2, dv >> 1 & 1, dv & 1);
+		rtc_log_once(r, LOG_DIVIDER, "register A %#04x: divider %u%u%u is not the PC's "
+			     "32.768 kHz time base (010): the clock stops", val, dv >> 2, dv >> 1 & 1,
+			     dv & 1);
 	if (chain_running(r) && !was_running)
 		r->chain_off = (uint32_t)((NS_PER_S - r->synced % NS_PER_S) % NS_PER_S);
 	if ((r->reg_b & B_PIE) && !A_RS(val))
@@ -735,7 +737,8 @@ static void write_b(struct rtc_state *r, uint8_t val)
 		take_held(r);
 	}
 	if (val & B_DSE)
-		rtc_log_once(r, LOG_DSE, "daylight saving (DSE) is not modelled: the clock keeps standard time");
+		rtc_log_once(r, LOG_DSE, "daylight saving (DSE) is not modelled: the clock keeps "
+			     "standard time");
 	if ((val & B_PIE) && !A_RS(r->reg_a))
 		rtc_log_once(r, LOG_NO_RATE, "periodic interrupt enabled with rate select 0: none occurs");
 }
@@ -906,8 +909,8 @@ static int parse_options(struct rtc_state *r, const char *options, struct rtc_tm
 			return -1;
 		}
 		if (!parse_date(eq + 1, tm)) {
-			rtc_log(r, "bad value '%s' for option date: want YYYY-MM-DDTHH:MM:SS, a valid UTC time "
-				"in years 0000-9999", eq + 1);
+			rtc_log(r, "bad value '%s' for option date: want YYYY-MM-DDTHH:MM:SS, a valid "
+				"UTC time in years 0000-9999", eq + 1);
 			return -1;
 		}
 	}
@@ -1086,7 +1089,8 @@ static void rtc_dump(const void *s, FILE *out)
 	fprintf(out, "rtc index=%02x NMI mask=%d (NMI %s)\n", r.index, r.nmi_mask,
 		r.nmi_mask ? "disabled" : "enabled");
 	fprintf(out, "rtc A=%02x UIP=%d DV=%u%u%u (%s) RS=%u (", a, !!(a & A_UIP), dv >> 2, dv >> 1 & 1,
-		dv & 1, dv == DV_32K ? "32.768 kHz, running" : dv >= DV_RESET_LO ? "divider reset" : "stopped",
+		dv & 1,
+		dv == DV_32K ? "32.768 kHz, running" : dv >= DV_RESET_LO ? "divider reset" : "stopped",
 		A_RS(a));
 	dump_rate(out, &r);
 	fprintf(out, ")\n");

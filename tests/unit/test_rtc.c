@@ -724,7 +724,8 @@ static void test_dump(void **state)
 				  "century=20 (BCD, 24-hour)"));
 	assert_non_null(strstr(d, "rtc alarm: sec=c0 min=00 hour=00"));
 	assert_non_null(strstr(d, "rtc A=a6 UIP=1 DV=010 (32.768 kHz, running) RS=6 (1024 Hz)"));
-	assert_non_null(strstr(d, "rtc B=52 SET=0 PIE=1 AIE=0 UIE=1 SQWE=0 DM=0 (BCD) 24/12=1 (24-hour) DSE=0"));
+	assert_non_null(strstr(d, "rtc B=52 SET=0 PIE=1 AIE=0 UIE=1 SQWE=0 DM=0 (BCD) 24/12=1 (24-hour) "
+				  "DSE=0"));
 	assert_non_null(strstr(d, "rtc C=00 IRQF=0 PF=0 AF=0 UF=0"));
 	assert_non_null(strstr(d, "rtc D=80 VRT=1"));
 	assert_non_null(strstr(d, "rtc irq8=0 next rise=8000000000 ns\n"));   /* UF and a 1024 Hz edge */
