@@ -2,9 +2,10 @@
  * dev.h - the device ABI and the platform services a device may use.
  *
  * Implemented by each device model in devices/ (PIC, PIT, UART, IDE, NIC,
- * VGA): one `const struct vmx_dev_ops` per model.  Called by the handler code
- * in hv/ (devices placed `hv`), by the device-model process devices/dm/
- * (devices placed `dm`), by replay, by tests and by the debugger (`dev NAME`).
+ * VGA, RTC): one `const struct vmx_dev_ops` per model.  Called by the
+ * handler code in hv/ (devices placed `hv`), by the device-model process
+ * devices/dm/ (devices placed `dm`), by replay, by tests and by the debugger
+ * (`dev NAME`).
  * The platform services are provided by whoever hosts the device: the
  * simulator (sim/), the device-model process, or a unit test.
  *
@@ -77,7 +78,7 @@ struct vmx_dev_range {
  * Accesses are 1, 2 or 4 bytes (8 for MMIO); `off` is relative to the base of
  * the range (`range` indexes vmx_dev_ops.ranges). */
 struct vmx_dev_ops {
-	const char *name;           /* "pic", "pit", "uart", "ide", "ne2k", "vga" */
+	const char *name;           /* "pic", "pit", "uart", "ide", "ne2k", "vga", "rtc" */
 	size_t state_size;
 	/* Called once after the state is zeroed; keeps the platform pointer. */
 	int (*init)(void *s, const struct vmx_platform *plat, const char *options);

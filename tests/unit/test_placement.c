@@ -235,6 +235,26 @@ static void pit_ticking_in_virtual_time(void **state)
 	same_in_both_places("pit", s, sizeof(s) / sizeof(s[0]));
 }
 
+/* Linux's boot-time read and rtc_cmos's probe, the time set under SET, then
+ * update-ended and 1024 Hz periodic interrupts acknowledged through
+ * register C, with time passing inside the UIP window. */
+static void rtc_clock_and_interrupts(void **state)
+{
+	(void)state;
+	static const struct step s[] = {
+		{ OUT, 0x70, 0x00 }, { IN, 0x71, 0 }, { OUT, 0x70, 0x0a }, { IN, 0x71, 0 }, { OUT, 0x70, 0x0a },
+		{ OUT, 0x71, 0x26 }, { OUT, 0x70, 0x0b }, { OUT, 0x71, 0x02 }, { OUT, 0x70, 0x0c }, { IN, 0x71, 0 },
+		{ WAIT, 0, 999800000 }, { OUT, 0x70, 0x0a }, { IN, 0x71, 0 }, { WAIT, 0, 150000 }, { IN, 0x71, 0 },
+		{ WAIT, 0, 100000 }, { IN, 0x71, 0 }, { OUT, 0x70, 0x00 }, { IN, 0x71, 0 },
+		{ OUT, 0x70, 0x0b }, { OUT, 0x71, 0x82 }, { OUT, 0x70, 0x04 }, { OUT, 0x71, 0x13 },
+		{ OUT, 0x70, 0x32 }, { OUT, 0x71, 0x21 }, { WAIT, 0, 2500000 }, { OUT, 0x70, 0x0b },
+		{ OUT, 0x71, 0x12 }, { WAIT, 0, 999000000 }, { OUT, 0x70, 0x0c }, { IN, 0x71, 0 }, { IN, 0x71, 0 },
+		{ OUT, 0x70, 0x0b }, { OUT, 0x71, 0x42 }, { WAIT, 0, 1500000 }, { OUT, 0x70, 0x8c }, { IN, 0x71, 0 },
+		{ WAIT, 0, 1000000 }, { IN, 0x71, 0 }, { OUT, 0x70, 0x04 }, { IN, 0x71, 0 },
+	};
+	same_in_both_places("rtc", s, sizeof(s) / sizeof(s[0]));
+}
+
 static void uart_console_and_interrupts(void **state)
 {
 	(void)state;
@@ -264,6 +284,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(pic_programmed_like_linux),
 		cmocka_unit_test(pit_ticking_in_virtual_time),
+		cmocka_unit_test(rtc_clock_and_interrupts),
 		cmocka_unit_test(uart_console_and_interrupts),
 		cmocka_unit_test(hostile_scripts_agree),
 	};
