@@ -224,10 +224,13 @@ static void explain_guest_dead(struct machine *m, struct machine_result *r)
 
 	if (!n)
 		return;
+	size_t k = 0;
 	for (size_t i = 0; i < n; i++) {
 		char ch = m->con_tail[(from + i) % CONSOLE_TAIL];
-		tail[i] = ch == '\r' || ch == '\0' ? ' ' : ch;
+		if (ch != '\r')
+			tail[k++] = ch == '\0' ? ' ' : ch;
 	}
+	n = k;
 	while (n && (tail[n - 1] == '\n' || tail[n - 1] == ' '))
 		n--;
 	tail[n] = '\0';
