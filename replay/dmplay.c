@@ -148,7 +148,12 @@ void dmplay_drain(struct engine *e, struct domctx *d)
 	e->nasync = 0;
 }
 
-/* The exit's next group from its cursor: 1 with *c, 0 when none is left. */
+/* The exit's next group from its cursor: 1 with *c, 0 when none is left.
+ * A group that answers a line a device here drove (DM_EVENT, op DM_OP_IRQ)
+ * was written when that device ran to the event's time - in the run, a
+ * HLT's idle step ran the PIT to its deadline before the IDLE record was
+ * written.  So the devices here are brought to that time first: the line
+ * they drive takes its answer (dmplay_irq_out) as in the run. */
 static int next_group(struct engine *e, const struct trc_record **c)
 {
 	struct exitbuf *x = e->curx;
@@ -158,6 +163,16 @@ static int next_group(struct engine *e, const struct trc_record **c)
 		if (x->used[i] || !dmplay_is_record(x->rec[i].event)) {
 			x->cursor++;
 			continue;
+		}
+		unsigned j = i;
+		while (j < x->n && (x->used[j] || x->rec[j].event == TRC_VMXLAB_DM_IRQ))
+			j++;
+		const struct trc_record *ev = j < x->n ? &x->rec[j] : NULL;
+		if (ev && ev->event == TRC_VMXLAB_DM_EVENT && ev->n >= 4 && ev->d[3] == DM_OP_IRQ &&
+		    in_reach(e, u64(ev->d))) {
+			platform_run_until(e->cur->d->plat, u64(ev->d));
+			if (x->used[j])
+				continue;
 		}
 		x->cursor = play_group(e, e->cur->d, x->rec, x->used, x->n, i, c);
 		if (*c)

@@ -209,7 +209,10 @@ if [ $rc = 0 ]; then ok "A/A: the build against itself passes --fail-over 5"; el
 
 # A build slowed in exactly one handler (tests/hv-builds/slow_cpuid.c: the
 # reference objects, CPUID wrapped with some 200 cycles of extra work):
-# CPUID flagged slower with p < 0.01, every other reason "~" at alpha 0.01.
+# CPUID flagged slower with p < 0.01, every other reason "~" at alpha 0.01
+# or moved by less than 5%: the other build's code lies elsewhere, which
+# moves other handlers by a percent or two for real (seen on a loaded
+# 2-core host: EXTERNAL_INTERRUPT -1.0%, p 0.002), and diff rightly sees it.
 # Eight other reasons each have a chance of up to 1% to come out
 # significant by chance, so one more try before failing.
 slow_verdict() { # prints what is wrong, nothing when right
@@ -217,7 +220,7 @@ slow_verdict() { # prints what is wrong, nothing when right
 		{ echo "exit $?"; return; }
 	table "$(cat "$tmp/slow.out")" | grep -E '^[A-Z_]+ ' | awk '
 		$1 == "CPUID" { seen = 1; if ($(NF - 3) !~ /^[+]/ || $(NF - 2) + 0 >= 0.01) print "CPUID not flagged slower with p < 0.01: " $0; next }
-		$(NF - 3) != "~" { print "flagged besides CPUID: " $0 }
+		$(NF - 3) != "~" { v = $(NF - 3); gsub(/[+%-]/, "", v); if (v + 0 >= 5) print "flagged besides CPUID: " $0 }
 		END { if (!seen) print "no CPUID line" }'
 }
 why=$(slow_verdict)
