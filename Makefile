@@ -24,7 +24,7 @@ DEB_PACKAGES := build-essential g++ pkg-config curl ca-certificates xz-utils pat
 BOCHS_TARBALL := $(CACHE)/bochs_3.0+dfsg.orig.tar.xz
 BOCHS_SRC     := $(BUILD)/bochs/src
 
-.PHONY: all demo test bench bench-replay bench-profile fuzz clean deps bochs-source install uninstall
+.PHONY: all demo test bench bench-replay bench-profile bench-linux fuzz clean deps bochs-source install uninstall
 .DEFAULT_GOAL := all
 # Keep intermediate objects so a second `make test` does no work.
 .SECONDARY:
@@ -181,8 +181,12 @@ $(BUILD)/bench/bench_ioreq: $(call obj,bench/bench_ioreq.c $(HV_SRC) $(DEV_SRC) 
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
 
-bench: all $(BUILD)/bench/bench_ioreq bench-sim bench-replay bench-trace bench-profile
+bench: all $(BUILD)/bench/bench_ioreq bench-sim bench-replay bench-trace bench-profile bench-linux
 	@$(BUILD)/bench/bench_ioreq $(BUILD)/vmxlab-dm
+
+# Debian's kernel booted RUNS times: instructions, exits, wall time, MIPS.
+bench-linux: all
+	@bash bench/bench_linux.sh $(BUILD)/vmxlab $(BENCH_RUNS)
 
 # Replay speed through the reference handlers, on a generated trace of a
 # million Xen-style exits (I/O, CPUID, MSR, CR, EPT MMIO, interrupts ...).
