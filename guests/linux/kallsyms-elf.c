@@ -125,6 +125,18 @@ static void die(const char *fmt, ...)
 	exit(1);
 }
 
+/* s for an error message: at most 80 bytes, '?' for what is not printable. */
+static const char *shown(const char *s)
+{
+	static char b[84];
+	size_t n = 0;
+
+	for (; s[n] && n < 80; n++)
+		b[n] = s[n] >= ' ' && s[n] <= '~' ? s[n] : '?';
+	strcpy(b + n, s[n] ? "..." : "");
+	return b;
+}
+
 static void *xmalloc(size_t n)
 {
 	void *p = calloc(n ? n : 1, 1);
@@ -275,12 +287,12 @@ static void read_elf(struct elf *e, const uint8_t *d, size_t len)
 		s->off = get64(sh + 24);
 		s->size = get64(sh + 32);
 		if (s->type == SHT_SYMTAB)
-			die("%s: section %u (%s) is already a symbol table", in_path, i, s->name);
+			die("%s: section %u (%s) is already a symbol table", in_path, i, shown(s->name));
 		if (s->type == SHT_NOBITS || i == 0)
 			continue;
 		if (s->off > len || s->size > len - s->off)
 			die("%s: section %u (%s, offset 0x%llx, 0x%llx bytes) lies outside the file (%zu bytes)", in_path,
-			    i, s->name, (unsigned long long)s->off, (unsigned long long)s->size, len);
+			    i, shown(s->name), (unsigned long long)s->off, (unsigned long long)s->size, len);
 		if (i != e->shstrndx && s->off + s->size > keep)
 			keep = s->off + s->size;
 	}
@@ -292,30 +304,38 @@ static void read_elf(struct elf *e, const uint8_t *d, size_t len)
 		e->keep = len;
 }
 
-/* The section of a symbol at addr: the one that contains it; else the one
- * that ends at it (an end marker like _etext) or before it, in a gap of
- * less than 2 MiB (PMD_SIZE, the largest alignment of x86's linker script)
- * before the next section: ld makes a symbol assigned between two output
- * sections relative to the one before (__end_rodata, in the padding after
- * .BTF_ids); else 0. */
-static unsigned section_of(const struct elf *e, uint64_t addr)
+/* The section of a symbol at addr: the one that contains it (but for a
+ * text symbol, an executable section that ends there rather than another
+ * that starts there); else the one that ends at it (an end marker like
+ * _etext) or before it, in a gap of less than 2 MiB (PMD_SIZE, the largest
+ * alignment of x86's linker script) before the next section: ld makes a
+ * symbol assigned between two output sections relative to the one before
+ * (__end_rodata, in the padding after .BTF_ids); else 0. */
+static unsigned section_of(const struct elf *e, uint64_t addr, bool text)
 {
-	unsigned below = 0;
+	unsigned in = 0, below = 0, exec_end = 0;
 	uint64_t below_end = 0, next = UINT64_MAX;
 
 	for (unsigned i = 1; i < e->shnum; i++) {
 		const struct section *s = &e->sec[i];
 		if (!(s->flags & SHF_ALLOC) || s->size == 0)
 			continue;
-		if (addr >= s->addr && addr - s->addr < s->size)
-			return i;
+		if (addr >= s->addr && addr - s->addr < s->size) {
+			if (!in)
+				in = i;
+			continue;
+		}
 		if (s->addr > addr && s->addr < next)
 			next = s->addr;
 		if (addr >= s->addr && (!below || s->addr + s->size > below_end)) {
 			below = i;
 			below_end = s->addr + s->size;
 		}
+		if (text && !exec_end && (s->flags & SHF_EXECINSTR) && addr - s->addr == s->size)
+			exec_end = i;
 	}
+	if (in)
+		return exec_end && !(e->sec[in].flags & SHF_EXECINSTR) ? exec_end : in;
 	if (below && (addr == below_end || (next != UINT64_MAX && next - below_end < (2u << 20))))
 		return below;
 	return 0;
@@ -323,7 +343,7 @@ static unsigned section_of(const struct elf *e, uint64_t addr)
 
 static bool in_exec_section(const struct elf *e, uint64_t addr)
 {
-	unsigned i = section_of(e, addr);
+	unsigned i = section_of(e, addr, true);
 	return i && (e->sec[i].flags & SHF_EXECINSTR) && addr - e->sec[i].addr < e->sec[i].size;
 }
 
@@ -418,6 +438,7 @@ static bool token_tables_at(const uint8_t *d, const struct area *a, size_t ti, s
  * it does not end before limit. */
 static bool name_entry(const uint8_t *d, size_t off, size_t limit, size_t *len, size_t *tokens)
 {
+	*len = 0;
 	if (off >= limit)
 		return false;
 	*len = d[off];
@@ -439,22 +460,34 @@ static bool tables_at(const struct elf *e, const struct area *a, size_t p, struc
 	size_t tt = k->token_table;
 	uint32_t n = get32(d + p);
 
-	if (n == 0 || n > MAX_SYMS || n > (tt - p) / 2)
-		return false;
-	if (p - a->lo < 8 + align8(4 * (uint64_t)n))
-		return false;
 	uint64_t base = get64(d + p - 8);
 	if (!in_exec_section(e, base))
 		return false;
-
 	/* From here on it looks like the real thing: say why it is not. */
+	if (n == 0 || n > MAX_SYMS || n > (tt - p) / 2) {
+		note("kallsyms_num_syms at offset 0x%zx is %u: not a count of symbols whose names fit in the "
+		     "0x%zx bytes up to the token table at 0x%zx",
+		     p, n, tt - p, tt);
+		return false;
+	}
+	if (p - a->lo < 8 + align8(4 * (uint64_t)n)) {
+		note("kallsyms_num_syms at offset 0x%zx says %u symbols, but their kallsyms_offsets would start "
+		     "before .rodata (offset 0x%zx)",
+		     p, n, a->lo);
+		return false;
+	}
 	size_t off = p + 8, len, tokens;
 	size_t nmarkers = (n + 255) / 256;
 	for (uint32_t i = 0; i < n; i++) {
 		if (!name_entry(d, off, tt, &len, &tokens)) {
-			note("kallsyms_num_syms at offset 0x%zx says %u symbols, but name %u (offset 0x%zx) "
-			     "runs into the token table at 0x%zx",
-			     p, n, i, off, tt);
+			if (off < tt && len == 0)
+				note("kallsyms_num_syms at offset 0x%zx says %u symbols, but name %u (offset 0x%zx) "
+				     "is empty",
+				     p, n, i, off);
+			else
+				note("kallsyms_num_syms at offset 0x%zx says %u symbols, but name %u (offset 0x%zx) "
+				     "runs into the token table at 0x%zx",
+				     p, n, i, off, tt);
 			return false;
 		}
 		off = tokens + len;
@@ -641,7 +674,7 @@ static struct sym *read_symbols(const struct elf *e, struct kallsyms *k, struct 
 		name[nlen] = '\0';
 		if (nlen < 2 || !isalpha((unsigned char)name[0]))
 			die("%s: symbol %u (kallsyms_names, offset 0x%zx) has no type letter and name: \"%s\"", in_path,
-			    i, off, name);
+			    i, off, shown(name));
 		for (size_t j = 1; j < nlen; j++)
 			if (name[j] <= ' ' || name[j] > '~')
 				die("%s: symbol %u (kallsyms_names, offset 0x%zx): byte 0x%02x in its name", in_path, i,
@@ -660,7 +693,8 @@ static struct sym *read_symbols(const struct elf *e, struct kallsyms *k, struct 
 			    "the table is not sorted",
 			    in_path, i, k->offsets + 4 * (size_t)i, name + 1, (unsigned long long)addr,
 			    (unsigned long long)v[i - 1].addr);
-		unsigned sh = section_of(e, addr);
+		char t = (char)tolower((unsigned char)name[0]);
+		unsigned sh = section_of(e, addr, t == 't' || t == 'w');
 		if (!sh) {
 			if (name[0] != 'A' && name[0] != 'a')
 				die("%s: kallsyms_offsets[%u] at offset 0x%zx: %s (type %c) at 0x%llx lies in no section "
