@@ -30,9 +30,9 @@
  *   kallsyms_markers        u32[(num_syms + 255) / 256]: where in names
  *                           symbol 0, 256, 512 ... starts
  *   kallsyms_seqs_of_names  3 bytes (big-endian) per symbol: the symbols'
- *                           numbers in name order.  Since 6.2, and in the
- *                           later 6.1.y stable kernels Debian 12 ships;
- *                           both layouts are accepted
+ *                           numbers in name order.  From 6.2 on, and in
+ *                           Debian 12's 6.1.y (6.1.0-57 has it); both
+ *                           layouts are accepted
  *   kallsyms_token_table    256 NUL-terminated tokens
  *   kallsyms_token_index    u16[256]: where each token starts in the table
  *
@@ -50,16 +50,16 @@
  * multiple of 8 whose relative_base (the u64 before it) lies in an
  * executable section and whose names, markers and sequence table run up to
  * the token table as above.  Every marker, every name (printable, at most
- * KSYM_NAME_LEN 512 bytes) and every address (in order; inside, or at the
- * end of, a section of the image: only 'A' symbols may lie elsewhere) is
- * checked; anything else is an error naming the file and the offset.  The
+ * KSYM_NAME_LEN 512 bytes) and every address (in order; inside a section
+ * of the image, at its end or in the padding after it: only 'A' symbols may
+ * lie elsewhere) is checked; anything else is an error naming the file and the offset.  The
  * build stops then: a vmlinux without symbols would leave gdb blind
  * without saying so.
  *
  * The symbols written: in kallsyms' order, the local ones first (ELF wants
  * them so); st_value the address; st_shndx the section that contains it
- * (or, for an end marker like _etext, the one it ends), SHN_ABS when none
- * does; STT_FUNC for t/T (and W/w in an executable section), STT_OBJECT for
+ * (or, for an end marker like _etext, the one it ends; for __end_rodata,
+ * in the padding after .BTF_ids, that one), SHN_ABS when none does; STT_FUNC for t/T (and W/w in an executable section), STT_OBJECT for
  * the data letters (and A/a and W/w in another section), STT_NOTYPE
  * otherwise; binding STB_WEAK for W/w/V/v, else STB_GLOBAL for a capital
  * letter and STB_LOCAL for a small one.  st_size is what the kernel itself
@@ -84,7 +84,7 @@
 #include <string.h>
 
 #define KSYM_NAME_LEN	512		/* Linux 6.1, include/linux/kallsyms.h */
-#define MAX_SYMS	(1u << 22)	/* a sanity bound: 6.1 with everything in has ~250,000 */
+#define MAX_SYMS	(1u << 22)	/* a sanity bound: Debian 12's 6.1 has 94,266 */
 #define MAX_SECTIONS	0xff00u		/* SHN_LORESERVE */
 
 /* ELF64 (the System V ABI, "Object Files") */
