@@ -20,6 +20,7 @@ LINUX_INITRAMFS := $(LINUX_DIR)/initramfs.cpio
 LINUX_IMAGES    := $(LINUX_VMLINUX) $(LINUX_INITRAMFS)
 MKINITRAMFS     := $(LINUX_DIR)/tools/mkinitramfs
 EXTRACT_VMLINUX := $(LINUX_DIR)/tools/extract-vmlinux
+KALLSYMS_ELF    := $(LINUX_DIR)/tools/kallsyms-elf
 
 LINUX_MODULE_LISTS := $(sort $(wildcard guests/linux/workloads/*.modules))
 LINUX_WORKLOADS    := $(sort $(wildcard guests/linux/workloads/*.sh))
@@ -61,8 +62,14 @@ $(LINUX_PKG)/.unpacked: $(LINUX_DEBS) $(LINUX_MODULE_LISTS)
 	  { echo "vmxlab: cannot unpack ./bin/busybox from $$busybox" >&2; exit 1; }
 	@touch $@
 
-$(LINUX_VMLINUX): $(LINUX_PKG)/.unpacked $(EXTRACT_VMLINUX)
-	$(EXTRACT_VMLINUX) $(wildcard $(LINUX_PKG)/boot/vmlinuz-*) $@
+# The vmlinux in the package is stripped: kallsyms-elf gives it a symbol
+# table again, from the kernel's own kallsyms tables (a vmlinux it cannot
+# find them in is an error, not a vmlinux without symbols).  The plain
+# extraction in between is not kept.
+$(LINUX_VMLINUX): $(LINUX_PKG)/.unpacked $(EXTRACT_VMLINUX) $(KALLSYMS_ELF)
+	$(EXTRACT_VMLINUX) $(wildcard $(LINUX_PKG)/boot/vmlinuz-*) $@.stripped
+	$(KALLSYMS_ELF) $@.stripped $@ || { rm -f $@.stripped; exit 1; }
+	@rm -f $@.stripped
 
 # ---------------------------------------------------------------- initramfs
 # mkspec.sh checks the applets against busybox and the module lists against
@@ -84,6 +91,10 @@ $(EXTRACT_VMLINUX): guests/linux/extract-vmlinux.c | $(DEPS_STAMP)
 	@echo '#include <lzma.h>' | $(CC) -E -x c - >/dev/null 2>&1 || \
 	  { echo "vmxlab: no lzma.h: liblzma-dev is missing; run: apt-get install liblzma-dev (or rm $(DEPS_STAMP); make deps)" >&2; exit 1; }
 	$(CC) $(LINUX_TOOL_CFLAGS) -o $@ $< -llzma
+
+$(KALLSYMS_ELF): guests/linux/kallsyms-elf.c | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(LINUX_TOOL_CFLAGS) -o $@ $<
 
 # The tests of this part (tests/run.sh runs *.sh with bash).
 TEST_PROGRAMS += $(sort $(wildcard tests/linux/test_*.sh))

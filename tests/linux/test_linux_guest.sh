@@ -3,9 +3,12 @@
 # checked against the modules' depends= (a list in the wrong order, an
 # unknown module or parameter, a module twice or spelled two ways each fail
 # with the list, the line and the module named); /init and the workloads are
-# valid busybox sh; `make linux` has nothing to do after `make`; a second
-# build in another build directory from the same .debs gives byte-identical
-# vmlinux and initramfs.cpio.
+# valid busybox sh; vmlinux has the symbol table kallsyms-elf recovered
+# (readelf reads it without a warning: more than 80,000 symbols, startup_64
+# and _text at 0xffffffff81000000 in .text, start_kernel in .init.text,
+# jiffies, a per-cpu variable); `make linux` has nothing to do after `make`;
+# a second build in another build directory from the same .debs gives
+# byte-identical vmlinux and initramfs.cpio.
 set -u
 B=${BUILD:-build}
 root=$(pwd)
@@ -67,6 +70,37 @@ fi
 for s in guests/linux/init guests/linux/workloads/*.sh; do
 	if "$pkg/bin/busybox" sh -n "$s" 2>"$tmp/err"; then ok "busybox sh -n $s"; else bad "$s: $(cat "$tmp/err")"; fi
 done
+
+# ---- vmlinux's symbol table (kallsyms-elf): what readelf shows of it
+vm=$B/linux/vmlinux
+if readelf -aW "$vm" >/dev/null 2>"$tmp/err" && [ ! -s "$tmp/err" ]; then
+	ok "readelf -a $vm: no warnings"
+else
+	bad "readelf -a $vm: $(head -3 "$tmp/err")"
+fi
+readelf -sW "$vm" >"$tmp/syms"
+readelf -SW "$vm" | awk '/^ *\[ *[0-9]+\]/ { sub(/^ *\[ */, ""); split($0, f, /\] */); split(f[2], g, " "); print f[1], g[1] }' \
+	>"$tmp/sections"
+n=$(awk '$1 ~ /^[0-9]+:$/ && $1 != "0:"' "$tmp/syms" | wc -l)
+funcs=$(awk '$4 == "FUNC"' "$tmp/syms" | wc -l)
+[ "$n" -gt 80000 ] && [ "$funcs" -gt 45000 ] && ok "readelf -s: $n symbols, $funcs functions" ||
+	bad "readelf -s: $n symbols, $funcs functions (want more than 80,000 and 45,000)"
+# sym NAME ADDRESS-REGEX TYPE BIND SECTION: one line of readelf -s
+sym() {
+	local ndx
+	ndx=$(awk -v s="$5" '$2 == s { print $1 }' "$tmp/sections")
+	if awk -v n="$1" -v a="$2" -v t="$3" -v b="$4" -v x="$ndx" \
+		'$8 == n && $2 ~ "^" a "$" && $4 == t && $5 == b && $7 == x { f = 1 } END { exit !f }' "$tmp/syms"; then
+		ok "readelf -s: $1 $3 $4 in $5 (section $ndx) at 0x$(awk -v n="$1" '$8 == n { print $2; exit }' "$tmp/syms")"
+	else
+		bad "readelf -s: $1 is not $3 $4 in $5 (section $ndx) at $2: $(awk -v n="$1" '$8 == n' "$tmp/syms" | head -2)"
+	fi
+}
+sym startup_64 ffffffff81000000 FUNC GLOBAL .text
+sym _text ffffffff81000000 FUNC GLOBAL .text
+sym start_kernel 'ffffffff8[0-9a-f]+' FUNC GLOBAL .init.text
+sym jiffies 'ffffffff8[0-9a-f]+' OBJECT GLOBAL .data
+sym fixed_percpu_data 0000000000000000 OBJECT GLOBAL .data..percpu
 
 # ---- stamps: nothing to do after make
 if mk -q BUILD="$B" linux; then ok "make linux: nothing to do"; else bad "make -q linux: something would be rebuilt"; fi
