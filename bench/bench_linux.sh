@@ -1,6 +1,6 @@
 #!/bin/bash
 # Booting Debian's kernel (make bench-linux): scenarios/linux-boot.yaml run
-# RUNS times, each a whole `vmxlab run` process (loading the 62 MiB vmlinux
+# RUNS times, each a whole `vmxlab run` process (loading the 66 MiB vmlinux
 # and the initramfs included).  Printed: the guest instructions and exits
 # (the same every run), the exits by reason, the wall time of each run as
 # min/median/max, and the effective speed, guest instructions per wall
