@@ -172,6 +172,9 @@ demo: all
 	@echo
 	@echo "== vmxlab compare: the seed's first optimization, the PIC moved into the hypervisor"
 	@$(BUILD)/vmxlab compare scenarios/pic-dm.yaml scenarios/pic-hv.yaml
+	@echo
+	@echo "== vmxlab run scenarios/linux-boot.yaml: Debian 12's own kernel boots to /init and ends"
+	@$(BUILD)/vmxlab run --quiet scenarios/linux-boot.yaml
 
 test: all guests-check $(TEST_PROGRAMS) $(TEST_GUESTS) $(BUILD)/asan/vmxlab $(BUILD)/asan/vmxlab-dm $(BUILD)/tests/libbad-abi-hv.so
 	@BUILD=$(BUILD) tests/run.sh $(TEST_PROGRAMS)
