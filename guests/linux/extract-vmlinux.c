@@ -35,6 +35,8 @@
 
 #include <lzma.h>
 
+#include "tool.h"
+
 #define SETUP_SECTS	0x1f1
 #define BOOT_FLAG	0x1fe
 #define HDR_MAGIC	0x202
@@ -44,62 +46,6 @@
 #define HDR_END		0x250	/* the last field read here ends at 0x250 */
 
 static const uint8_t xz_magic[6] = { 0xfd, '7', 'z', 'X', 'Z', 0x00 };
-
-static const char *prog = "extract-vmlinux";
-
-static void die(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "%s: ", prog);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	exit(1);
-}
-
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint64_t get64(const uint8_t *p)
-{
-	return get32(p) | (uint64_t)get32(p + 4) << 32;
-}
-
-static uint8_t *read_all(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	uint8_t *buf = NULL;
-	size_t cap = 0, n = 0;
-
-	if (!f)
-		die("%s: %s", path, strerror(errno));
-	for (;;) {
-		if (n == cap) {
-			cap = cap ? cap * 2 : 1 << 20;
-			buf = realloc(buf, cap);
-			if (!buf)
-				die("%s: out of memory", path);
-		}
-		size_t got = fread(buf + n, 1, cap - n, f);
-		n += got;
-		if (got == 0)
-			break;
-	}
-	if (ferror(f))
-		die("%s: read error: %s", path, strerror(errno));
-	fclose(f);
-	*len = n;
-	return buf;
-}
 
 /* The payload's place in the file, from the setup header. */
 static void find_payload(const char *path, const uint8_t *img, size_t len, size_t *off, size_t *plen)
@@ -248,8 +194,9 @@ static size_t elf_end(const char *path, const uint8_t *e, size_t len)
 
 int main(int argc, char **argv)
 {
+	tool_prog = "extract-vmlinux";
 	if (argc != 3) {
-		fprintf(stderr, "usage: %s BZIMAGE VMLINUX\n", prog);
+		fprintf(stderr, "usage: %s BZIMAGE VMLINUX\n", tool_prog);
 		return 2;
 	}
 	const char *in = argv[1], *out = argv[2];

@@ -83,6 +83,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tool.h"
+
 #define KSYM_NAME_LEN	512		/* Linux 6.1, include/linux/kallsyms.h */
 #define MAX_SYMS	(1u << 22)	/* a sanity bound: Debian 12's 6.1 has 94,266 */
 #define MAX_SECTIONS	0xff00u		/* SHN_LORESERVE */
@@ -106,24 +108,7 @@
 #define STT_OBJECT	1
 #define STT_FUNC	2
 
-static const char *prog = "kallsyms-elf";
 static const char *in_path;
-/* OUT.tmp while it is being written: removed on an error. */
-static char *tmp_path;
-
-static void die(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "%s: ", prog);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	if (tmp_path)
-		remove(tmp_path);
-	exit(1);
-}
 
 /* s for an error message: at most 80 bytes, '?' for what is not printable. */
 static const char *shown(const char *s)
@@ -143,21 +128,6 @@ static void *xmalloc(size_t n)
 	if (!p)
 		die("out of memory (%zu bytes)", n);
 	return p;
-}
-
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint64_t get64(const uint8_t *p)
-{
-	return get32(p) | (uint64_t)get32(p + 4) << 32;
 }
 
 static void put16(uint8_t *p, uint16_t v)
@@ -181,33 +151,6 @@ static void put64(uint8_t *p, uint64_t v)
 static uint64_t align8(uint64_t v)
 {
 	return (v + 7) & ~(uint64_t)7;
-}
-
-static uint8_t *read_all(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	uint8_t *buf = NULL;
-	size_t cap = 0, n = 0;
-
-	if (!f)
-		die("%s: %s", path, strerror(errno));
-	for (;;) {
-		if (n == cap) {
-			cap = cap ? cap * 2 : 1 << 20;
-			buf = realloc(buf, cap);
-			if (!buf)
-				die("%s: out of memory", path);
-		}
-		size_t got = fread(buf + n, 1, cap - n, f);
-		n += got;
-		if (got == 0)
-			break;
-	}
-	if (ferror(f))
-		die("%s: read error: %s", path, strerror(errno));
-	fclose(f);
-	*len = n;
-	return buf;
 }
 
 /* ---------------------------------------------------------------- the ELF */
@@ -791,28 +734,26 @@ static void write_out(const char *out, const struct elf *e, const struct sym *v,
 	put64(sh + 48, 1);
 
 	size_t nl = strlen(out) + 5;
-	tmp_path = xmalloc(nl);
-	snprintf(tmp_path, nl, "%s.tmp", out);
-	FILE *f = fopen(tmp_path, "wb");
-	if (!f) {
-		int err = errno;
-		free(tmp_path);
-		tmp_path = NULL;
-		die("%s.tmp: %s", out, strerror(err));
-	}
+	char *tmp = xmalloc(nl);
+	snprintf(tmp, nl, "%s.tmp", out);
+	FILE *f = fopen(tmp, "wb");
+	if (!f)
+		die("%s: %s", tmp, strerror(errno));
+	tool_tmp_path = tmp;
 	if (fwrite(o, 1, (size_t)total, f) != total || fclose(f) != 0)
-		die("%s: write error: %s", tmp_path, strerror(errno));
-	if (rename(tmp_path, out) != 0)
+		die("%s: write error: %s", tmp, strerror(errno));
+	if (rename(tmp, out) != 0)
 		die("%s: %s", out, strerror(errno));
-	free(tmp_path);
-	tmp_path = NULL;
+	tool_tmp_path = NULL;
+	free(tmp);
 	free(o);
 }
 
 int main(int argc, char **argv)
 {
+	tool_prog = "kallsyms-elf";
 	if (argc != 3) {
-		fprintf(stderr, "usage: %s VMLINUX OUT\n", prog);
+		fprintf(stderr, "usage: %s VMLINUX OUT\n", tool_prog);
 		return 2;
 	}
 	in_path = argv[1];
@@ -830,7 +771,7 @@ int main(int argc, char **argv)
 	uint32_t text = 0;
 	for (uint32_t i = 0; i < k.n; i++)
 		text += (v[i].info & 0xf) == STT_FUNC;
-	printf("%s: %u symbols (%u functions) from kallsyms at offset 0x%zx%s%s\n", prog, k.n, text, k.offsets,
+	printf("%s: %u symbols (%u functions) from kallsyms at offset 0x%zx%s%s\n", tool_prog, k.n, text, k.offsets,
 	       k.abs_percpu ? ", per-cpu symbols absolute" : "", k.seqs ? ", with kallsyms_seqs_of_names" : "");
 	free(v);
 	free(st.b);

@@ -82,19 +82,19 @@ $(LINUX_INITRAMFS): $(LINUX_SPEC) $(MKINITRAMFS) $(LINUX_INPUTS)
 	$(MKINITRAMFS) $(LINUX_SPEC) $@
 
 # ---------------------------------------------------------------- tools
-$(MKINITRAMFS): guests/linux/mkinitramfs.c | $(DEPS_STAMP)
+$(MKINITRAMFS): guests/linux/mkinitramfs.c guests/linux/tool.c guests/linux/tool.h | $(DEPS_STAMP)
 	@mkdir -p $(@D)
-	$(CC) $(LINUX_TOOL_CFLAGS) -o $@ $<
+	$(CC) $(LINUX_TOOL_CFLAGS) -o $@ $(filter %.c,$^)
 
-$(EXTRACT_VMLINUX): guests/linux/extract-vmlinux.c | $(DEPS_STAMP)
+$(EXTRACT_VMLINUX): guests/linux/extract-vmlinux.c guests/linux/tool.c guests/linux/tool.h | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	@echo '#include <lzma.h>' | $(CC) -E -x c - >/dev/null 2>&1 || \
 	  { echo "vmxlab: no lzma.h: liblzma-dev is missing; run: apt-get install liblzma-dev (or rm $(DEPS_STAMP); make deps)" >&2; exit 1; }
-	$(CC) $(LINUX_TOOL_CFLAGS) -o $@ $< -llzma
+	$(CC) $(LINUX_TOOL_CFLAGS) -o $@ $(filter %.c,$^) -llzma
 
-$(KALLSYMS_ELF): guests/linux/kallsyms-elf.c | $(DEPS_STAMP)
+$(KALLSYMS_ELF): guests/linux/kallsyms-elf.c guests/linux/tool.c guests/linux/tool.h | $(DEPS_STAMP)
 	@mkdir -p $(@D)
-	$(CC) $(LINUX_TOOL_CFLAGS) -o $@ $<
+	$(CC) $(LINUX_TOOL_CFLAGS) -o $@ $(filter %.c,$^)
 
 # The tests of this part (tests/run.sh runs *.sh with bash).
 TEST_PROGRAMS += $(sort $(wildcard tests/linux/test_*.sh))

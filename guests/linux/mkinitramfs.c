@@ -43,33 +43,22 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "tool.h"
+
 #define NEWC_MAGIC	"070701"
 #define NEWC_HDR_LEN	110
 #define MAX_NAME	4096
 #define MAX_ENTRIES	65536
 
-static const char *prog = "mkinitramfs";
-
 /* The spec file and the line being read, for errors. */
 static const char *spec_path;
 static unsigned spec_line;
-/* OUT.tmp while it is being written: removed on an error. */
-static const char *tmp_path;
 
-static void die(const char *fmt, ...)
+/* die()'s place in the spec. */
+static void spec_where(void)
 {
-	va_list ap;
-
-	fprintf(stderr, "%s: ", prog);
 	if (spec_line)
 		fprintf(stderr, "%s:%u: ", spec_path, spec_line);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	if (tmp_path)
-		remove(tmp_path);
-	exit(1);
 }
 
 /* ---------------------------------------------------------------- output */
@@ -304,8 +293,10 @@ static void entry(struct out *o, struct names *s, char **f, int n, int *console)
 
 int main(int argc, char **argv)
 {
+	tool_prog = "mkinitramfs";
+	tool_where = spec_where;
 	if (argc != 3) {
-		fprintf(stderr, "usage: %s SPEC OUT\n", prog);
+		fprintf(stderr, "usage: %s SPEC OUT\n", tool_prog);
 		return 2;
 	}
 	const char *out = argv[2];
@@ -321,7 +312,7 @@ int main(int argc, char **argv)
 	struct out o = { .f = fopen(tmp, "wb"), .path = tmp };
 	if (!o.f)
 		die("%s: %s", tmp, strerror(errno));
-	tmp_path = tmp;
+	tool_tmp_path = tmp;
 
 	struct names names = { 0 };
 	char *line = NULL;
@@ -357,7 +348,7 @@ int main(int argc, char **argv)
 		die("%s: write error: %s", tmp, strerror(errno));
 	if (rename(tmp, out) != 0)
 		die("%s: %s", out, strerror(errno));
-	tmp_path = NULL;
+	tool_tmp_path = NULL;
 	for (size_t i = 0; i < names.n; i++)
 		free(names.v[i]);
 	free(names.v);
