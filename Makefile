@@ -34,7 +34,9 @@ all: $(BUILD)/vmxlab $(BUILD)/vmxlab-dm $(BUILD)/libvmxlab-hv.so
 # ---------------------------------------------------------------- dependencies
 # One stamp: a later `make` checks nothing again.  Missing packages are
 # installed with apt-get (as root); without root the error says what to run.
-DEPS_STAMP := $(BUILD)/.stamp/deps
+# Named after the package list, so that a list that grows (a pull that adds
+# a package) checks again in a build tree that has an older stamp.
+DEPS_STAMP := $(BUILD)/.stamp/deps-$(word 1,$(shell echo '$(DEB_PACKAGES)' | md5sum))
 $(DEPS_STAMP):
 	@missing=""; for p in $(DEB_PACKAGES); do \
 	  dpkg-query -W -f='$${db:Status-Status}' $$p 2>/dev/null | grep -qx installed || missing="$$missing $$p"; \

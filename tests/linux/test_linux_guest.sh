@@ -108,7 +108,7 @@ if mk -q BUILD="$B" linux; then ok "make linux: nothing to do"; else bad "make -
 # ---- a second build elsewhere, from the same .debs: the same bytes
 mkdir -p "$tmp/b/linux" "$tmp/b/.stamp"
 cp "$B/linux/debs" "$tmp/b/linux/debs"
-touch "$tmp/b/.stamp/deps"
+cp "$B"/.stamp/deps-* "$tmp/b/.stamp/"
 if mk BUILD="$tmp/b" linux >"$tmp/make.out" 2>&1; then
 	for f in vmlinux initramfs.cpio; do
 		if cmp -s "$B/linux/$f" "$tmp/b/linux/$f"; then
