@@ -251,13 +251,12 @@ static unsigned build_e820(struct sim_machine *m, uint8_t *zp)
 
 	uint64_t at = 0;
 	for (unsigned i = 0; i < nh && n + 2 <= E820_MAX; i++) {
-		uint64_t end = hole[i].end;
+		uint64_t start = hole[i].start < at ? at : hole[i].start, end = hole[i].end;
 		while (i + 1 < nh && hole[i + 1].start <= end) {
 			if (hole[i + 1].end > end)
 				end = hole[i + 1].end;
 			i++;
 		}
-		uint64_t start = hole[i].start < at ? at : hole[i].start;
 		if (start > at) {
 			uint8_t *e = zp + BP_E820_TABLE + 20 * n++;
 			put64(e, at), put64(e + 8, start - at), put32(e + 16, E820_RAM);

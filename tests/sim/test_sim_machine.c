@@ -306,6 +306,104 @@ static void rejects_bad_images(void **state)
 
 /* ------------------------------------------------------------ the vcpu */
 
+/* Linux's 64-bit boot protocol on a stand-in vmlinux (one PT_LOAD at
+ * 16 MiB, a HLT): the zero page's e820 map, command line, initrd and
+ * screen_info, RSI and RIP; a bzImage and a segment below 1 MiB refused. */
+static uint32_t zp32(const uint8_t *zp, unsigned off)
+{
+	uint32_t v;
+	memcpy(&v, zp + off, 4);
+	return v;
+}
+
+static uint64_t zp64(const uint8_t *zp, unsigned off)
+{
+	uint64_t v;
+	memcpy(&v, zp + off, 8);
+	return v;
+}
+
+static void boots_linux_by_its_protocol(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/vmxlab-sim-XXXXXX", kpath[600], rdpath[600], bzpath[600];
+	assert_non_null(mkdtemp(dir));
+	snprintf(kpath, sizeof kpath, "%s/vmlinux", dir);
+	snprintf(rdpath, sizeof rdpath, "%s/initrd", dir);
+	snprintf(bzpath, sizeof bzpath, "%s/bzImage", dir);
+	struct mini_elf e = good_elf();
+	e.entry = e.p_vaddr = e.p_paddr = 0x1000000;
+	write_file(kpath, &e, sizeof e);
+	uint8_t rd[5000];
+	memset(rd, 0x5a, sizeof rd);
+	write_file(rdpath, rd, sizeof rd);
+
+	struct sim_config cfg = { .ram_size = 64u << 20 };
+	struct sim_machine *m = harness_machine_cfg(NULL, &cfg);
+	assert_int_equal(sim_map_mmio(m, 0xa0000, 0x20000), 0);
+	const uint8_t seed[4] = { 1, 2, 3, 4 };
+	struct sim_linux lx = { .kernel = kpath, .initrd = rdpath, .cmdline = "console=ttyS0 quiet",
+				.rng_seed = seed, .rng_seed_len = sizeof seed, .vga_text = true };
+	if (sim_load_linux(m, &lx))
+		fail_msg("sim_load_linux: %s", sim_error(m));
+	uint8_t *ram = sim_ram(m, NULL), *zp = ram + SIM_LINUX_ZERO_PAGE;
+	struct vmx_vcpu *v = sim_vcpu(m);
+	assert_int_equal(vcpu_gpr(v, GPR_RSI), SIM_LINUX_ZERO_PAGE);
+	assert_int_equal(vmr(m, VMCS_GUEST_RIP), 0x1000000);
+	assert_int_equal(ram[0x1000000], 0xf4);
+	assert_memory_equal(zp + 0x202, "HdrS", 4);
+	assert_string_equal((const char *)ram + zp32(zp, 0x228), "console=ttyS0 quiet");
+	/* the initrd page-aligned at the top, below the boot area */
+	uint32_t rd_at = zp32(zp, 0x218);
+	assert_int_equal(zp32(zp, 0x21c), sizeof rd);
+	assert_int_equal(rd_at & 0xfff, 0);
+	assert_true(rd_at + sizeof rd <= (64u << 20) - SIM_BOOT_AREA_SIZE);
+	assert_true(rd_at + sizeof rd > (64u << 20) - SIM_BOOT_AREA_SIZE - 4096);
+	assert_memory_equal(ram + rd_at, rd, sizeof rd);
+	/* screen_info: 80x25 colour text */
+	assert_int_equal(zp[0x06], 3);
+	assert_int_equal(zp[0x07], 80);
+	assert_int_equal(zp[0x0e], 25);
+	assert_int_not_equal(zp[0x0f], 0);
+	/* setup_data: SETUP_RNG_SEED (9) with the seed */
+	uint64_t sd = zp64(zp, 0x250);
+	assert_int_equal(zp64(ram + sd, 0), 0);
+	assert_int_equal(zp32(ram + sd, 8), 9);
+	assert_int_equal(zp32(ram + sd, 12), sizeof seed);
+	assert_memory_equal(ram + sd + 16, seed, sizeof seed);
+	/* e820: the low reserved area (holding the VGA hole), RAM, the boot area */
+	static const uint64_t want[][3] = {
+		{ 0, 0x9f000, 1 },
+		{ 0x9f000, 0x100000 - 0x9f000, 2 },
+		{ 0x100000, (64u << 20) - SIM_BOOT_AREA_SIZE - 0x100000, 1 },
+		{ (64u << 20) - SIM_BOOT_AREA_SIZE, SIM_BOOT_AREA_SIZE, 2 },
+	};
+	assert_int_equal(zp[0x1e8], 4);
+	for (unsigned i = 0; i < 4; i++) {
+		const uint8_t *en = zp + 0x2d0 + 20 * i;
+		if (zp64(en, 0) != want[i][0] || zp64(en, 8) != want[i][1] || zp32(en, 16) != want[i][2])
+			fail_msg("e820[%u] = 0x%llx+0x%llx type %u", i, (unsigned long long)zp64(en, 0),
+				 (unsigned long long)zp64(en, 8), zp32(en, 16));
+	}
+
+	/* a bzImage, and a kernel segment where the zero page goes */
+	uint8_t bz[4096] = { 0 };
+	memcpy(bz + 0x202, "HdrS", 4);
+	write_file(bzpath, bz, sizeof bz);
+	lx.kernel = bzpath;
+	assert_int_equal(sim_load_linux(m, &lx), -1);
+	assert_non_null(strstr(sim_error(m), "is a bzImage"));
+	e.entry = e.p_vaddr = e.p_paddr = 0x20000;
+	write_file(kpath, &e, sizeof e);
+	lx.kernel = kpath;
+	assert_int_equal(sim_load_linux(m, &lx), -1);
+	assert_non_null(strstr(sim_error(m), "below 1 MiB"));
+	unlink(kpath);
+	unlink(rdpath);
+	unlink(bzpath);
+	rmdir(dir);
+}
+
 static void vcpu_field_access_rules(void **state)
 {
 	(void)state;
@@ -704,6 +802,7 @@ int main(void)
 		T(loads_elf32),
 		T(loads_flat_binary),
 		T(rejects_bad_images),
+		T(boots_linux_by_its_protocol),
 		T(vcpu_field_access_rules),
 		T(single_step_is_invisible_to_the_guest),
 		T(budget_stops_the_guest),
