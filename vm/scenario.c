@@ -309,10 +309,9 @@ static int get_file(struct ctx *c, node_t *v, const char *what, char *out, size_
 	return 0;
 }
 
+/* Lower-case letters, digits, '-' and '_' (a workload's file name). */
 static bool is_name(const char *p)
 {
-	if (!*p)
-		return false;
 	for (; *p; p++)
 		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-' || *p == '_'))
 			return false;
@@ -349,24 +348,14 @@ static int linux_pair(struct ctx *c, const char *key, node_t *k, node_t *v, void
 static int guest_pair(struct ctx *c, const char *key, node_t *k, node_t *v, void *arg)
 {
 	struct scenario *s = arg;
-	char buf[4096];
 
 	if (!strcmp(key, "workload")) {
 		if (get_string(c, v, "guest.workload", s->workload, sizeof(s->workload)))
 			return -1;
-		for (const char *p = s->workload; *p; p++)
-			if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-' || *p == '_'))
-				return fail(c, v, "guest.workload '%s' is not a workload name", s->workload);
+		if (!is_name(s->workload))
+			return fail(c, v, "guest.workload '%s' is not a workload name", s->workload);
 	} else if (!strcmp(key, "image")) {
-		if (get_string(c, v, "guest.image", buf, sizeof(buf)))
-			return -1;
-		if (resolve(c, v, buf, s->mc.image, sizeof(s->mc.image)))
-			return -1;
-		struct stat sb;
-		if (access(s->mc.image, R_OK) || stat(s->mc.image, &sb))
-			return fail(c, v, "guest.image %s: %s", s->mc.image, strerror(errno));
-		if (!S_ISREG(sb.st_mode))
-			return fail(c, v, "guest.image %s: not a regular file", s->mc.image);
+		return get_file(c, v, "guest.image", s->mc.image, sizeof(s->mc.image));
 	} else if (!strcmp(key, "args")) {
 		if (get_string(c, v, "guest.args", s->mc.args, sizeof(s->mc.args)))
 			return -1;

@@ -15,19 +15,8 @@ bad() { echo "FAIL $1"; failures=$((failures + 1)); }
 
 command -v gdb >/dev/null || { echo "FAIL gdb is not installed (make installs Debian's gdb)"; exit 1; }
 
-"$V" debug tests/debug/t-dbg.yaml --gdb 0 >"$tmp/vmxlab.out" 2>"$tmp/vmxlab.err" &
-pid=$!
-port=
-for _ in $(seq 300); do
-	port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$tmp/vmxlab.err")
-	[ -n "$port" ] && break
-	kill -0 $pid 2>/dev/null || break
-	sleep 0.1
-done
-if [ -z "$port" ]; then
-	echo "FAIL vmxlab debug --gdb did not listen"; cat "$tmp/vmxlab.err"; exit 1
-fi
-ok "listening on 127.0.0.1:$port"
+. tests/cli/gdb-server.bash
+gdb_server tests/debug/t-dbg.yaml
 
 timeout 120 gdb -nx -batch \
 	-ex 'set pagination off' -ex 'set confirm off' \

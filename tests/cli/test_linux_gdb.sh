@@ -26,19 +26,8 @@ sk=$(readelf -sW "$K" | awk '$8 == "start_kernel" { print $2; exit }' | sed 's/^
 [ -n "$sk" ] || { echo "FAIL no start_kernel in readelf -s $K"; exit 1; }
 ok "readelf: start_kernel at 0x$sk"
 
-"$V" debug scenarios/linux-boot.yaml --gdb 0 >"$tmp/vmxlab.out" 2>"$tmp/vmxlab.err" &
-pid=$!
-port=
-for _ in $(seq 300); do
-	port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$tmp/vmxlab.err")
-	[ -n "$port" ] && break
-	kill -0 $pid 2>/dev/null || break
-	sleep 0.1
-done
-if [ -z "$port" ]; then
-	echo "FAIL vmxlab debug --gdb did not listen"; cat "$tmp/vmxlab.err"; exit 1
-fi
-ok "listening on 127.0.0.1:$port"
+. tests/cli/gdb-server.bash
+gdb_server scenarios/linux-boot.yaml
 
 timeout 300 gdb -nx -batch \
 	-ex 'set pagination off' -ex 'set confirm off' \
