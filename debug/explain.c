@@ -307,17 +307,12 @@ void dbg_owner(struct dbg *d, bool mmio, uint64_t addr, char *buf, size_t len)
 		dbg_replay_owner(d, mmio, addr, buf, len);
 		return;
 	}
-	for (unsigned i = 0; i < machine_ndevs(d->m); i++) {
-		const struct vmx_dev *dev = machine_device(d->m, i);
-		for (unsigned r = 0; r < dev->ops->nranges; r++) {
-			const struct vmx_dev_range *rg = &dev->ops->ranges[r];
-			if (rg->mmio == mmio && addr >= rg->base && addr - rg->base < rg->len) {
-				snprintf(buf, len, "%s, %s", dev->ops->name,
-					 dev->placement == PLACE_HV ? "in the hypervisor" : "in the device-model process");
-				return;
-			}
-		}
-	}
+	const struct vmx_dev *dev = machine_owner(d->m, mmio, addr);
+	if (dev)
+		snprintf(buf, len, "%s, %s", dev->ops->name,
+			 dev->placement == PLACE_HV ? "in the hypervisor" : "in the device-model process");
+	else if (!mmio && machine_port_device(d->m, (uint16_t)addr))
+		snprintf(buf, len, "%s, in the hypervisor", machine_port_device(d->m, (uint16_t)addr));
 }
 
 /* A handler record in words a user reads; false for records that are not
@@ -384,12 +379,13 @@ static bool describe_record(struct dbg *d, const struct dbg_rec *r, char *buf, s
 
 static void print_io(FILE *out, const struct dbg_exit *x)
 {
-	static const char *const type[] = { "port", "MMIO", "interrupt pending?", "interrupt ack" };
+	static const char *const type[] = { "port", "MMIO", "interrupt pending?", "interrupt ack",
+					    "PCI configuration" };
 
 	for (unsigned i = 0; i < x->nio; i++) {
 		const struct vmx_ioreq *q = &x->io[i].req;
 		fprintf(out, "    device-model request: %s %s, %s offset 0x%" PRIx64 " size %u data 0x%" PRIx64 "%s\n",
-			x->io[i].dev, q->type < 4 ? type[q->type] : "?", q->dir ? "read" : "write", q->addr, q->size,
+			x->io[i].dev, q->type <= IOREQ_PCI_CFG ? type[q->type] : "?", q->dir ? "read" : "write", q->addr, q->size,
 			q->data, x->io[i].rc ? " (failed)" : "");
 	}
 }

@@ -249,17 +249,11 @@ void dbg_replay_owner(struct dbg *d, bool mmio, uint64_t addr, char *buf, size_t
 {
 	struct platform *p = plat(d);
 
+	const char *owner = p ? platform_owner_name(p, mmio, addr) : NULL;
+
 	buf[0] = '\0';
-	for (unsigned i = 0; p && i < platform_ndevs(p); i++) {
-		const struct vmx_dev *dev = platform_dev(p, i);
-		for (unsigned r = 0; r < dev->ops->nranges; r++) {
-			const struct vmx_dev_range *rg = &dev->ops->ranges[r];
-			if (rg->mmio == mmio && addr >= rg->base && addr - rg->base < rg->len) {
-				snprintf(buf, len, "%s, replayed in this process", dev->ops->name);
-				return;
-			}
-		}
-	}
+	if (owner)
+		snprintf(buf, len, "%s, replayed in this process", owner);
 }
 
 void dbg_replay_dev(struct dbg *d, const char *name)

@@ -17,14 +17,31 @@
  *   ide_dma.c      the bus-master registers and DMA engine
  *   ide_backend.c  host I/O in place or on the worker thread, disk time
  *
- * Ranges (fixed: vmxlab has no PCI configuration space, so the guest driver
- * uses the bus-master base below instead of reading BAR4):
+ * Ranges:
  *   0 = 0x1f0-0x1f7  command block (Data, Error/Features, Sector Count,
  *                    LBA Low/Mid/High, Device, Status/Command)
  *   1 = 0x3f6        control block (Alternate Status / Device Control);
  *                    0x3f7 belongs to the floppy controller and is not ours
- *   2 = 0xc000-0xc007 bus-master registers of the primary channel
- *                    (Command, -, Status, -, PRD Table Pointer)
+ *   2 = BAR4, 16 ports (0xc000 after reset): the bus-master registers,
+ *                    primary channel at 0-7 (Command, -, Status, -, PRD
+ *                    Table Pointer), the absent secondary's at 8-15 (read 0)
+ *
+ * PCI function 00:01.1 (with the i440fx device's 00:00.0 and 00:01.0, the
+ * PIIX3 datasheet's "IDE Function"): 8086:7010, class 01.01, prog-if 0x80
+ * (bus master; both channels in compatibility mode, so the command and
+ * control blocks stay at their legacy ports and IRQ 14 whatever the BARs
+ * say, and Interrupt Pin reads 0).  BAR4 (BMIBA) places the bus-master
+ * registers; the PCI command register's I/O Space Enable gates them (the
+ * hypervisor drops the window) and Bus Master Enable gates DMA (a transfer
+ * without it fails like a bad PRD table, logged).  IDETIM (0x40 primary,
+ * 0x42 secondary) and SIDETIM (0x44) are writable timing registers; the
+ * primary's IDE Decode Enable (bit 15) is set and the secondary's clear, so
+ * a driver that honours them (Linux ata_piix) leaves the absent channel
+ * alone.  No firmware runs: the function comes out of reset as a BIOS
+ * leaves it - I/O decode and bus mastering enabled, BAR4 at 0xc000,
+ * primary decode on.  The decode bits and timings have no other effect:
+ * the legacy ports are always decoded, and the disk model's time does not
+ * follow the programmed PIO or DMA timings.
  * INTRQ drives ISA IRQ 14 (legacy mode).  The line carries INTRQ's level:
  * it rises when the device asserts INTRQ and falls when the host clears it
  * (a Status read, a Command write, SRST) or disables it (nIEN).
@@ -119,6 +136,13 @@
 #define RANGE_CTL 1
 #define RANGE_BM  2
 #define BM_BASE   0xc000
+#define BM_LEN    16             /* PIIX3 BMIBA: both channels' registers */
+
+/* PIIX3 IDE function registers past the PCI header. */
+#define PCI_IDETIM_PRI  0x40     /* 16 bits, bit 15 IDE Decode Enable */
+#define PCI_IDETIM_SEC  0x42
+#define PCI_SIDETIM     0x44
+#define IDETIM_IDE      0x8000
 
 static const char *const phase_name[PH_COUNT] = {
 	"idle", "pio-in", "pio-out", "dma-wait", "dma-busy", "reset",
@@ -154,6 +178,33 @@ void ide_clear_intrq(struct ide_state *s)
 }
 
 /* ---------------------------------------------------------------- resets */
+
+/* The PCI function as a BIOS leaves it (see the top of the file). */
+static void pci_reset(struct ide_state *s)
+{
+	struct pci_cfg *c = &s->pci;
+
+	pci_cfg_init(c, 0x8086, 0x7010, 0x010180, 0x00, 0x00);
+	pci_cfg_bar(c, 4, BM_LEN, true, false, BM_BASE);
+	c->regs[PCI_COMMAND] = PCI_CMD_IO | PCI_CMD_MASTER;
+	memset(c->wmask + PCI_IDETIM_PRI, 0xff, PCI_SIDETIM - PCI_IDETIM_PRI + 1);
+	c->regs[PCI_IDETIM_PRI + 1] = IDETIM_IDE >> 8;
+}
+
+static uint32_t ide_cfg_read(void *opaque, unsigned fn, unsigned off, unsigned size)
+{
+	struct ide_state *s = opaque;
+
+	return fn == 0 ? pci_cfg_read(&s->pci, off, size) : 0xffffffffu;
+}
+
+static void ide_cfg_write(void *opaque, unsigned fn, unsigned off, unsigned size, uint32_t val)
+{
+	struct ide_state *s = opaque;
+
+	if (fn == 0)
+		pci_cfg_write(&s->pci, off, size, val);
+}
 
 /* Abandon whatever the channel is doing (for SRST, reset, restore, fini). */
 static void abandon(struct ide_state *s)
@@ -206,6 +257,7 @@ static void ide_reset(void *opaque)
 	memset(&s->job, 0, sizeof(s->job));
 	memset(s->buf, 0, sizeof(s->buf));
 	memset(&s->stats, 0, sizeof(s->stats));
+	pci_reset(s);
 	srst_done(s);
 }
 
@@ -259,7 +311,7 @@ static uint32_t ide_pio_read(void *opaque, unsigned range, uint16_t off, unsigne
 		else if (range == RANGE_CTL)
 			b = o == 0 ? (s->device & DEV_DEV ? 0x00 : s->status) : 0xff;
 		else
-			b = o < 8 ? ide_bm_read(s, o) : 0xff;
+			b = o < 8 ? ide_bm_read(s, o) : o < BM_LEN ? 0 : 0xff;
 		v |= (uint32_t)b << (8 * i);
 	}
 	return v;
@@ -565,7 +617,7 @@ static void ide_fini(void *opaque)
 /* ---------------------------------------------------------------- save/restore */
 
 #define IDE_IMAGE_MAGIC   0x20454449u /* "IDE " */
-#define IDE_IMAGE_VERSION 1
+#define IDE_IMAGE_VERSION 2   /* 2: the PCI function's registers */
 
 #define IMG_INTRQ     0x01
 #define IMG_LOOKAHEAD 0x02
@@ -596,9 +648,10 @@ struct ide_image {
 	uint8_t xflags, bm_cmd, bm_status, flags;
 	uint8_t pad[4];
 	uint8_t buf[MAX_MULT * SECTOR];
+	uint8_t pci[256];
 };
 
-_Static_assert(sizeof(struct ide_image) == 8336, "ide image layout is fixed");
+_Static_assert(sizeof(struct ide_image) == 8592, "ide image layout is fixed");
 
 static long ide_save(const void *opaque, void *out, size_t len)
 {
@@ -658,6 +711,7 @@ static long ide_save(const void *opaque, void *out, size_t len)
 			       (s->revert ? IMG_REVERT : 0) | (s->bm_armed ? IMG_ARMED : 0) |
 			       (s->exhausted ? IMG_EXHAUSTED : 0));
 	memcpy(img->buf, s->buf, sizeof(img->buf));
+	memcpy(img->pci, s->pci.regs, sizeof(img->pci));
 	memcpy(out, img, sizeof(*img));
 	free(img);
 	return (long)sizeof(struct ide_image);
@@ -718,12 +772,14 @@ static int ide_restore(void *opaque, const void *in, size_t len)
 	if (!img)
 		return -1;
 	memcpy(img, in, sizeof(*img));
-	if (!image_ok(s, img)) {
+	struct pci_cfg pci = s->pci;
+	if (!image_ok(s, img) || pci_cfg_restore(&pci, img->pci)) {
 		ide_log(s, "restore: not an image of this disk, or out of range");
 		free(img);
 		return -1;
 	}
 	abandon(s);
+	s->pci = pci;
 	s->xfer_lba = img->xfer_lba;
 	s->next_seq = img->next_seq;
 	s->deadline = img->deadline;
@@ -833,6 +889,10 @@ static void ide_dump(const void *opaque, FILE *out)
 	fputc('\n', out);
 	fprintf(out, "ide bus-master command=%02x status=%02x prdt=%08x armed=%d\n",
 		s->bm_cmd, s->bm_status, s->bm_prdt, s->bm_armed);
+	pci_cfg_dump(&s->pci, "ide 00:01.1 PIIX3 IDE", out);
+	fprintf(out, "ide IDETIM primary=%04x secondary=%04x SIDETIM=%02x\n",
+		pci_cfg_read(&s->pci, PCI_IDETIM_PRI, 2), pci_cfg_read(&s->pci, PCI_IDETIM_SEC, 2),
+		pci_cfg_read(&s->pci, PCI_SIDETIM, 1));
 	fprintf(out, "ide stats commands=%llu read=%llu written=%llu dma=%llu errors=%llu flushes=%llu\n",
 		(unsigned long long)s->stats.commands, (unsigned long long)s->stats.sectors_read,
 		(unsigned long long)s->stats.sectors_written, (unsigned long long)s->stats.dma_transfers,
@@ -854,6 +914,10 @@ const struct vmx_dev_ops ide_dev_ops = {
 	.ranges = {
 		[RANGE_CMD] = { .base = 0x1f0, .len = 8 },
 		[RANGE_CTL] = { .base = 0x3f6, .len = 1 },
-		[RANGE_BM] = { .base = BM_BASE, .len = 8 },
+		[RANGE_BM] = { .base = BM_BASE, .len = BM_LEN, .bar = VMX_DEV_BAR(4) },
 	},
+	.cfg_read = ide_cfg_read,
+	.cfg_write = ide_cfg_write,
+	.npci = 1,
+	.pci_devfn = { PCI_DEVFN(1, 1) },
 };

@@ -166,6 +166,10 @@ void ide_dma_begin(struct ide_state *s)
 	struct ide_job j;
 	vtime_t t;
 
+	if (!(pci_cfg_command(&s->pci) & PCI_CMD_MASTER)) {
+		dma_error(s, "bus-master DMA with Bus Master Enable clear in the PCI command register");
+		return;
+	}
 	if (!!(s->bm_cmd & BM_CMD_RWCON) == write) {
 		dma_error(s, write ? "WRITE DMA with Read/Write Control = 1 (memory write)"
 				   : "READ DMA with Read/Write Control = 0 (memory read)");

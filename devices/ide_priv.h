@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include <vmxlab/dev.h>
+#include <vmxlab/pci.h>
 
 #define SECTOR         512u
 #define MAX_MULT       16u                 /* IDENTIFY word 47: READ/WRITE MULTIPLE block limit */
@@ -241,6 +242,9 @@ struct ide_state {
 
 	/* the disk model: where the last media access ended */
 	uint64_t next_seq;
+
+	/* PCI function 00:01.1, the PIIX3 IDE controller (ide.c) */
+	struct pci_cfg pci;
 
 	/* bus master ([BMIDE]) */
 	uint8_t bm_cmd;

@@ -232,6 +232,31 @@ struct vmx_dev *platform_find(struct platform *p, const char *name)
 	return NULL;
 }
 
+const struct vmx_dev *platform_owner(struct platform *p, bool mmio, uint64_t addr)
+{
+	for (unsigned i = 0; i < p->ndevs; i++) {
+		const struct vmx_dev_ops *o = p->devs[i].ops;
+		for (unsigned r = 0; r < o->nranges; r++)
+			if (o->ranges[r].mmio == mmio && addr >= o->ranges[r].base &&
+			    addr - o->ranges[r].base < o->ranges[r].len)
+				return &p->devs[i];
+	}
+	return NULL;
+}
+
+const char *platform_owner_name(struct platform *p, bool mmio, uint64_t addr)
+{
+	const struct vmx_dev *d = platform_owner(p, mmio, addr);
+
+	if (d)
+		return d->ops->name;
+	if (!mmio && addr >= 0xcf8 && addr <= 0xcff)
+		for (unsigned i = 0; i < p->ndevs; i++)
+			if (p->devs[i].ops->npci)
+				return "pci";
+	return NULL;
+}
+
 void platform_irq(struct platform *p, unsigned line, bool level)
 {
 	if (line > 15)

@@ -5,7 +5,7 @@
 #include <vmxlab/vga.h>
 
 extern const struct vmx_dev_ops pic_dev_ops, pit_dev_ops, uart_dev_ops, ide_dev_ops;
-extern const struct vmx_dev_ops ne2k_dev_ops, rtc_dev_ops;
+extern const struct vmx_dev_ops ne2k_dev_ops, rtc_dev_ops, i440fx_dev_ops;
 
 static const struct vmx_dev_ops *const models[] = {
 	&pic_dev_ops,
@@ -15,9 +15,10 @@ static const struct vmx_dev_ops *const models[] = {
 	&vga_dev_ops,
 	&ne2k_dev_ops,
 	&rtc_dev_ops,
+	&i440fx_dev_ops,
 };
 
-const char *const vmx_dev_names[] = { "pic", "pit", "uart", "ide", "vga", "ne2k", "rtc", NULL };
+const char *const vmx_dev_names[] = { "pic", "pit", "uart", "ide", "vga", "ne2k", "rtc", "i440fx", NULL };
 
 const struct vmx_dev_ops *vmx_dev_lookup(const char *name)
 {

@@ -196,6 +196,7 @@ static enum hv_verdict hv_handle_exit(void *ctx, struct vmx_vcpu *v, struct hv_e
 	enum exit_result res;
 
 	hv->out = out;
+	hv->vcpu = v;
 	out->msg[0] = '\0';
 	trace_vmexit(hv, v, raw);
 	if (raw & VMX_EXIT_REASON_ENTRY_FAIL) {

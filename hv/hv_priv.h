@@ -23,11 +23,20 @@ enum exit_result {
 	EXIT_ERROR,
 };
 
-/* One claimed window of ports or guest-physical addresses. */
+/* A device's window of ports or guest-physical addresses.  A window a PCI
+ * BAR places moves and goes dark with the guest's programming (pci.c). */
 struct route {
 	uint64_t base, end;      /* [base, end) */
 	struct vmx_dev *dev;
 	unsigned range;          /* index into dev->ops->ranges */
+	bool mmio;
+	bool live;               /* decoded: in port_route / mmio[] */
+};
+
+/* A PCI function on bus 0 (pci.c). */
+struct pci_slot {
+	struct vmx_dev *dev;     /* NULL: no function at this devfn */
+	uint8_t fn;              /* index into dev->ops->pci_devfn */
 };
 
 /* The local APIC's page as the guest's IA32_APIC_BASE names it: the reset
@@ -66,10 +75,18 @@ struct hv {
 	struct vmx_dev *pic;          /* the interrupt controller, or NULL */
 
 	uint16_t port_route[65536];   /* route index + 1, 0 = unclaimed */
-	struct route routes[MAX_ROUTES];
+	struct route routes[MAX_ROUTES]; /* every window, in device order */
 	unsigned nroutes;
-	struct route mmio[MAX_ROUTES];/* sorted by base */
+	struct route mmio[MAX_ROUTES];/* copies of the live MMIO windows, sorted by base */
 	unsigned nmmio;
+	struct vmx_vcpu *vcpu;        /* of the exit being handled */
+
+	/* PCI configuration mechanism #1 (pci.c), when a device has functions */
+	bool pci_present;
+	uint32_t pci_address;         /* CONFIG_ADDRESS */
+	struct pci_slot pci[256];     /* by devfn */
+	uint8_t pci_warned[256 / 8];  /* functions whose BAR trouble was logged */
+	bool pci_absent_logged;
 	uint8_t port_warned[65536 / 8];
 
 	struct cpuid_entry cpuid[MAX_CPUID];
@@ -112,6 +129,12 @@ void skip_instruction(struct vmx_vcpu *v, uint64_t len);
 
 /* route.c: build the tables; access a device wherever it is placed. */
 int route_init(struct hv *hv, char *err, size_t errlen);
+const struct route *route_of(const struct hv *hv, const struct vmx_dev *dev, unsigned range);
+/* Move window r to base and light or darken it: 0, or -1 with err when it
+ * would overlap another live window (r is then dark at its old place). */
+int route_move(struct hv *hv, struct route *r, uint64_t base, bool live, char *err, size_t errlen);
+/* The device-model round trip: 0, or -1 with hv->out->msg written. */
+int dm_request(struct hv *hv, struct vmx_dev *dev, struct vmx_ioreq *req);
 /* Device accesses return 0, or -1 when the device-model process failed
  * (the message is in hv->out->msg). */
 int port_read(struct hv *hv, uint16_t port, unsigned size, uint32_t *val);
@@ -123,6 +146,12 @@ int mmio_access(struct hv *hv, const struct route *r, uint64_t gpa, unsigned siz
  * device-model failure. */
 int pic_pending(struct hv *hv);
 int pic_ack(struct hv *hv);
+
+/* pci.c: configuration mechanism #1 (ports 0xcf8-0xcff when pci_present). */
+int pci_init(struct hv *hv, char *err, size_t errlen);
+bool pci_port(const struct hv *hv, uint16_t port);
+int pci_port_read(struct hv *hv, uint16_t port, unsigned size, uint32_t *val);
+int pci_port_write(struct hv *hv, uint16_t port, unsigned size, uint32_t val);
 
 /* intr.c: event injection and interrupt delivery (SDM 26.6, 27.x). */
 void inject_exception(struct hv *hv, uint8_t vector, bool has_error, uint32_t error);

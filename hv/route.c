@@ -16,69 +16,47 @@ static int cmp_route(const void *a, const void *b)
 	return (x->base > y->base) - (x->base < y->base);
 }
 
-static int add_port_range(struct hv *hv, struct vmx_dev *dev, unsigned r, char *err, size_t errlen)
+/* Claim [r->base, r->end) in the port table: 0, or -1 (nothing claimed)
+ * when a port is outside 0-0xffff or another live window has it. */
+static int claim_ports(struct hv *hv, const struct route *r, char *err, size_t errlen)
 {
-	const struct vmx_dev_range *rg = &dev->ops->ranges[r];
+	uint16_t idx = (uint16_t)(r - hv->routes + 1);
 
-	if (rg->len == 0 || rg->base + rg->len > 0x10000) {
-		snprintf(err, errlen, "device %s: port range 0x%llx+%llu is outside 0-0xffff", dev->ops->name,
-			 (unsigned long long)rg->base, (unsigned long long)rg->len);
+	if (r->end > 0x10000 || r->base >= r->end) {
+		snprintf(err, errlen, "device %s: port window 0x%llx-0x%llx is outside 0-0xffff", r->dev->ops->name,
+			 (unsigned long long)r->base, (unsigned long long)r->end - 1);
 		return -1;
 	}
-	if (hv->nroutes == MAX_ROUTES) {
-		snprintf(err, errlen, "too many device windows (max %d)", MAX_ROUTES);
-		return -1;
-	}
-	hv->routes[hv->nroutes] = (struct route){ rg->base, rg->base + rg->len, dev, r };
-	hv->nroutes++;
-	for (uint64_t p = rg->base; p < rg->base + rg->len; p++) {
-		if (hv->port_route[p]) {
+	for (uint64_t p = r->base; p < r->end; p++)
+		if (hv->port_route[p] && hv->port_route[p] != idx) {
 			snprintf(err, errlen, "devices %s and %s both claim port 0x%llx",
-				 hv->routes[hv->port_route[p] - 1].dev->ops->name, dev->ops->name,
+				 hv->routes[hv->port_route[p] - 1].dev->ops->name, r->dev->ops->name,
 				 (unsigned long long)p);
 			return -1;
 		}
-		hv->port_route[p] = (uint16_t)hv->nroutes;
-	}
+	for (uint64_t p = r->base; p < r->end; p++)
+		hv->port_route[p] = idx;
 	return 0;
 }
 
-static int add_mmio_range(struct hv *hv, struct vmx_dev *dev, unsigned r, char *err, size_t errlen)
+static void release_ports(struct hv *hv, const struct route *r)
 {
-	const struct vmx_dev_range *rg = &dev->ops->ranges[r];
+	uint16_t idx = (uint16_t)(r - hv->routes + 1);
 
-	if (rg->len == 0 || rg->base + rg->len < rg->base) {
-		snprintf(err, errlen, "device %s: bad MMIO window 0x%llx+0x%llx", dev->ops->name,
-			 (unsigned long long)rg->base, (unsigned long long)rg->len);
-		return -1;
-	}
-	if (hv->nmmio == MAX_ROUTES) {
-		snprintf(err, errlen, "too many MMIO windows (max %d)", MAX_ROUTES);
-		return -1;
-	}
-	hv->mmio[hv->nmmio++] = (struct route){ rg->base, rg->base + rg->len, dev, r };
-	return 0;
+	for (uint64_t p = r->base; p < r->end && p < 0x10000; p++)
+		if (hv->port_route[p] == idx)
+			hv->port_route[p] = 0;
 }
 
-int route_init(struct hv *hv, char *err, size_t errlen)
+/* The live MMIO windows, sorted, for mmio_route's binary search: 0, or -1
+ * naming the first two that overlap (the table then holds none of the
+ * later one). */
+static int sort_mmio(struct hv *hv, char *err, size_t errlen)
 {
-	for (unsigned d = 0; d < hv->host->ndevs; d++) {
-		struct vmx_dev *dev = hv->host->devs[d];
-		for (unsigned r = 0; r < dev->ops->nranges && r < VMX_DEV_MAX_RANGES; r++) {
-			int rc = dev->ops->ranges[r].mmio ? add_mmio_range(hv, dev, r, err, errlen)
-							  : add_port_range(hv, dev, r, err, errlen);
-			if (rc)
-				return -1;
-		}
-		if (dev->ops->intr_ack) {
-			if (hv->pic) {
-				snprintf(err, errlen, "two interrupt controllers: %s and %s", hv->pic->ops->name,
-					 dev->ops->name);
-				return -1;
-			}
-			hv->pic = dev;
-		}
-	}
+	hv->nmmio = 0;
+	for (unsigned i = 0; i < hv->nroutes; i++)
+		if (hv->routes[i].live && hv->routes[i].mmio)
+			hv->mmio[hv->nmmio++] = hv->routes[i];
 	qsort(hv->mmio, hv->nmmio, sizeof(hv->mmio[0]), cmp_route);
 	for (unsigned i = 1; i < hv->nmmio; i++) {
 		if (hv->mmio[i].base < hv->mmio[i - 1].end) {
@@ -91,17 +69,78 @@ int route_init(struct hv *hv, char *err, size_t errlen)
 	return 0;
 }
 
-static int dm_request(struct hv *hv, struct vmx_dev *dev, struct vmx_ioreq *req)
+int route_init(struct hv *hv, char *err, size_t errlen)
+{
+	for (unsigned d = 0; d < hv->host->ndevs; d++) {
+		struct vmx_dev *dev = hv->host->devs[d];
+		for (unsigned r = 0; r < dev->ops->nranges && r < VMX_DEV_MAX_RANGES; r++) {
+			const struct vmx_dev_range *rg = &dev->ops->ranges[r];
+			if (hv->nroutes == MAX_ROUTES) {
+				snprintf(err, errlen, "too many device windows (max %d)", MAX_ROUTES);
+				return -1;
+			}
+			if (rg->len == 0 || rg->base + rg->len < rg->base) {
+				snprintf(err, errlen, "device %s: bad window 0x%llx+0x%llx", dev->ops->name,
+					 (unsigned long long)rg->base, (unsigned long long)rg->len);
+				return -1;
+			}
+			struct route *rt = &hv->routes[hv->nroutes++];
+			*rt = (struct route){ rg->base, rg->base + rg->len, dev, r, rg->mmio, true };
+			if (!rg->mmio && claim_ports(hv, rt, err, errlen))
+				return -1;
+		}
+		if (dev->ops->intr_ack) {
+			if (hv->pic) {
+				snprintf(err, errlen, "two interrupt controllers: %s and %s", hv->pic->ops->name,
+					 dev->ops->name);
+				return -1;
+			}
+			hv->pic = dev;
+		}
+	}
+	return sort_mmio(hv, err, errlen) || pci_init(hv, err, errlen) ? -1 : 0;
+}
+
+int route_move(struct hv *hv, struct route *r, uint64_t base, bool live, char *err, size_t errlen)
+{
+	int rc = 0;
+
+	if (!r->mmio && r->live)
+		release_ports(hv, r);
+	r->end = base + (r->end - r->base);
+	r->base = base;
+	r->live = live;
+	if (live && !r->mmio && claim_ports(hv, r, err, errlen)) {
+		r->live = false;
+		rc = -1;
+	}
+	if (r->mmio && sort_mmio(hv, err, errlen)) {
+		r->live = false;
+		sort_mmio(hv, err, 0);
+		rc = -1;
+	}
+	return rc;
+}
+
+const struct route *route_of(const struct hv *hv, const struct vmx_dev *dev, unsigned range)
+{
+	for (unsigned i = 0; i < hv->nroutes; i++)
+		if (hv->routes[i].dev == dev && hv->routes[i].range == range)
+			return &hv->routes[i];
+	return NULL;
+}
+
+int dm_request(struct hv *hv, struct vmx_dev *dev, struct vmx_ioreq *req)
 {
 	req->now = hv->host->now ? hv->host->now(hv->host->ctx) : 0;
 	if (!hv->host->ioreq || hv->host->ioreq(hv->host->ctx, dev, req)) {
+		static const char *const kind[] = { "port", "mmio", "interrupt", "interrupt",
+						    "configuration register" };
+		const struct route *r = req->type <= IOREQ_MMIO ? route_of(hv, dev, req->range) : NULL;
 		snprintf(hv->out->msg, sizeof(hv->out->msg),
 			 "device-model process failed on a request to %s (%s %s 0x%llx, %u bytes)",
-			 dev->ops->name,
-			 req->type == IOREQ_MMIO ? "mmio" : req->type == IOREQ_PIO ? "port" : "interrupt",
-			 req->dir ? "read" : "write",
-			 (unsigned long long)(req->range < dev->ops->nranges ? dev->ops->ranges[req->range].base : 0) +
-				 req->addr,
+			 dev->ops->name, req->type <= IOREQ_PCI_CFG ? kind[req->type] : "?",
+			 req->dir ? "read" : "write", (unsigned long long)(r ? r->base : 0) + req->addr,
 			 req->size);
 		return -1;
 	}
@@ -140,6 +179,8 @@ static const struct route *port_route_for(struct hv *hv, uint16_t port, unsigned
 
 int port_read(struct hv *hv, uint16_t port, unsigned size, uint32_t *val)
 {
+	if (pci_port(hv, port))
+		return pci_port_read(hv, port, size, val);
 	bool split;
 	const struct route *r = port_route_for(hv, port, size, &split);
 
@@ -173,6 +214,8 @@ int port_read(struct hv *hv, uint16_t port, unsigned size, uint32_t *val)
 
 int port_write(struct hv *hv, uint16_t port, unsigned size, uint32_t val)
 {
+	if (pci_port(hv, port))
+		return pci_port_write(hv, port, size, val);
 	bool split;
 	const struct route *r = port_route_for(hv, port, size, &split);
 

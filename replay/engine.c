@@ -333,14 +333,8 @@ static void count_port_read(struct engine *e, struct vctx *c, uint16_t port, uin
 	if (!pm && res->nports < 64) {
 		pm = &res->ports[res->nports++];
 		pm->port = port;
-		snprintf(pm->dev, sizeof(pm->dev), "no device");
-		for (unsigned i = 0; i < platform_ndevs(c->d->plat); i++) {
-			const struct vmx_dev_ops *o = platform_dev(c->d->plat, i)->ops;
-			for (unsigned r = 0; r < o->nranges; r++)
-				if (!o->ranges[r].mmio && port >= o->ranges[r].base &&
-				    port - o->ranges[r].base < o->ranges[r].len)
-					snprintf(pm->dev, sizeof(pm->dev), "%s", o->name);
-		}
+		const char *owner = platform_owner_name(c->d->plat, false, port);
+		snprintf(pm->dev, sizeof(pm->dev), "%s", owner ? owner : "no device");
 	}
 	if (pm)
 		pm->reads++;

@@ -102,6 +102,20 @@ static void describe_dm_request(const struct machine *m, enum dm_op op, unsigned
 	switch (op) {
 	case DM_OP_IO: {
 		const struct vmx_dev_ops *ops = vmx_dev_lookup(name);
+		if (req->type == IOREQ_PCI_CFG) {
+			unsigned fn = (unsigned)(req->addr >> 8);
+			uint8_t devfn = ops && fn < ops->npci ? ops->pci_devfn[fn] : 0;
+			n = (size_t)snprintf(out, len, "%s's configuration %s register 0x%02x of PCI %02x.%u (%u byte%s)",
+					     name, req->dir ? "read of" : "write to", (unsigned)(req->addr & 0xff),
+					     devfn >> 3, devfn & 7, req->size, req->size == 1 ? "" : "s");
+			if (!req->dir && n < len)
+				snprintf(out + n, len - n, " of 0x%" PRIx64, req->data);
+			return;
+		}
+		if (req->type == IOREQ_INTR_ACK) {
+			snprintf(out, len, "%s's interrupt acknowledge", name);
+			return;
+		}
 		uint64_t base = ops && req->range < ops->nranges ? ops->ranges[req->range].base : 0;
 		n = (size_t)snprintf(out, len, "%s's %s %s 0x%" PRIx64 " (%u byte%s)", name,
 				     req->type == IOREQ_MMIO ? "MMIO" : "port", req->dir ? "read of" : "write to",

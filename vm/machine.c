@@ -287,13 +287,12 @@ const struct port_stats *machine_mmio_stats(const struct machine *m, unsigned de
 
 const char *machine_port_device(const struct machine *m, uint16_t port)
 {
-	for (unsigned i = 0; i < platform_ndevs(m->plat); i++) {
-		const struct vmx_dev_ops *o = platform_dev(m->plat, i)->ops;
-		for (unsigned r = 0; r < o->nranges; r++)
-			if (!o->ranges[r].mmio && port >= o->ranges[r].base && port - o->ranges[r].base < o->ranges[r].len)
-				return o->name;
-	}
-	return NULL;
+	return platform_owner_name(m->plat, false, port);
+}
+
+const struct vmx_dev *machine_owner(const struct machine *m, bool mmio, uint64_t addr)
+{
+	return platform_owner(m->plat, mmio, addr);
 }
 
 struct sim_machine *machine_sim(struct machine *m)

@@ -283,6 +283,8 @@ const struct reason_stats *machine_reason_stats(const struct machine *m, unsigne
 const struct port_stats *machine_port_stats(const struct machine *m, uint16_t port);
 /* The device owning a port, or NULL. */
 const char *machine_port_device(const struct machine *m, uint16_t port);
+/* The device whose window (by its reset place) holds addr, or NULL. */
+const struct vmx_dev *machine_owner(const struct machine *m, bool mmio, uint64_t addr);
 /* MMIO accesses to device `dev`'s windows (NULL past the last device). */
 const struct port_stats *machine_mmio_stats(const struct machine *m, unsigned dev, const char **name);
 struct sim_machine *machine_sim(struct machine *m);

@@ -106,6 +106,15 @@ static int check_io(struct dm_shared *pg, const struct vmx_dev *d)
 		if (!d->ops->intr_ack)
 			return fail(pg, "%s is not an interrupt controller", d->ops->name);
 		return 0;
+	case IOREQ_PCI_CFG:
+		if (!d->ops->cfg_read || (r->addr >> 8) >= d->ops->npci)
+			return fail(pg, "%s: no PCI function %" PRIu64, d->ops->name, r->addr >> 8);
+		if ((r->size != 1 && r->size != 2 && r->size != 4) || (r->addr & 0xff) + r->size > 256)
+			return fail(pg, "%s: bad configuration access (register 0x%" PRIx64 ", %u bytes)",
+				    d->ops->name, r->addr & 0xff, r->size);
+		if (r->dir > 1)
+			return fail(pg, "%s: bad direction %u", d->ops->name, r->dir);
+		return 0;
 	default:
 		return fail(pg, "%s: unknown request type %u", d->ops->name, r->type);
 	}
@@ -144,6 +153,12 @@ static void do_io(struct vmx_dev *d, struct vmx_ioreq *r)
 		break;
 	case IOREQ_INTR_ACK:
 		r->data = (uint64_t)o->intr_ack(d->state);
+		break;
+	case IOREQ_PCI_CFG:
+		if (r->dir)
+			r->data = o->cfg_read(d->state, (unsigned)(r->addr >> 8), r->addr & 0xff, r->size);
+		else
+			o->cfg_write(d->state, (unsigned)(r->addr >> 8), r->addr & 0xff, r->size, (uint32_t)r->data);
 		break;
 	}
 	prof_tag = PROF_TAG_NONE;

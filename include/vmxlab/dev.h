@@ -21,7 +21,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#define VMXLAB_DEV_ABI_VERSION 1
+#define VMXLAB_DEV_ABI_VERSION 2 /* 2: PCI functions, windows placed by BARs */
 
 typedef uint64_t vtime_t; /* virtual time, nanoseconds since the machine started */
 
@@ -65,14 +65,23 @@ struct vmx_platform {
 	void *(*map_shared)(void *ctx, uint64_t gpa, uint64_t len);
 };
 
-/* An I/O-port or MMIO window a device claims. */
+/* An I/O-port or MMIO window a device claims: fixed at `base`, or placed by
+ * a Base Address Register of one of the device's PCI functions (`bar` =
+ * VMX_DEV_BAR(n) for BAR n of function `pci_fn`); `base` is then where the
+ * BAR points after reset, and the hypervisor moves the window wherever the
+ * guest programs the BAR and drops it while the function's command
+ * register disables its decode (hv/pci.c). */
 struct vmx_dev_range {
 	uint64_t base;
 	uint64_t len;
 	bool mmio;            /* false: I/O ports */
+	uint8_t bar;          /* 0: fixed; VMX_DEV_BAR(n): placed by BAR n */
+	uint8_t pci_fn;       /* with bar: index into vmx_dev_ops.pci_devfn */
 };
+#define VMX_DEV_BAR(n) ((uint8_t)((n) + 1))
 
 #define VMX_DEV_MAX_RANGES 8
+#define VMX_DEV_MAX_PCI 4
 
 /* Fixed-signature callbacks.  `s` is the device's own state struct.
  * Accesses are 1, 2 or 4 bytes (8 for MMIO); `off` is relative to the base of
@@ -102,7 +111,13 @@ struct vmx_dev_ops {
 	void (*irq_line)(void *s, unsigned line, bool level);
 	int (*intr_pending)(void *s);
 	int (*intr_ack)(void *s);
-	/* The device's fixed windows (e.g. the PIC: 0x20-0x21, 0xa0-0xa1, 0x4d0-0x4d1). */
+	/* PCI functions (pci.h); NULL and 0 for ISA devices.  `fn` indexes
+	 * pci_devfn; `off` + `size` (1, 2 or 4) lie inside the 256 bytes. */
+	uint32_t (*cfg_read)(void *s, unsigned fn, unsigned off, unsigned size);
+	void (*cfg_write)(void *s, unsigned fn, unsigned off, unsigned size, uint32_t val);
+	unsigned npci;
+	uint8_t pci_devfn[VMX_DEV_MAX_PCI];  /* bus 0: device << 3 | function */
+	/* The device's windows (e.g. the PIC: 0x20-0x21, 0xa0-0xa1, 0x4d0-0x4d1). */
 	unsigned nranges;
 	struct vmx_dev_range ranges[VMX_DEV_MAX_RANGES];
 };

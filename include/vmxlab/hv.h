@@ -27,13 +27,16 @@
 
 /* A request to a device placed in the device-model process (Xen's ioreq_t
  * in spirit).  Filled by the handler, completed by the host.  Port and MMIO
- * accesses address a range of the device; the interrupt-controller requests
+ * accesses address a range of the device, configuration accesses one of its
+ * PCI functions; the interrupt-controller requests
  * stand for dev.h's intr_pending / intr_ack on a PIC placed there. */
 enum vmx_ioreq_type {
 	IOREQ_PIO = 0,
 	IOREQ_MMIO = 1,
 	IOREQ_INTR_PENDING = 2, /* data <- vector or (uint64_t)-1 */
 	IOREQ_INTR_ACK = 3,     /* data <- vector */
+	IOREQ_PCI_CFG = 4,      /* configuration space of a PCI function: addr =
+				   fn << 8 | register (dev.h cfg_read/cfg_write) */
 };
 struct vmx_ioreq {
 	uint64_t addr;        /* offset within the range */

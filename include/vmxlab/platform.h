@@ -56,6 +56,13 @@ struct vmx_dev *platform_dev(struct platform *p, unsigned i);
 struct vmx_dev *const *platform_devs(struct platform *p);
 struct vmx_dev *platform_find(struct platform *p, const char *name);
 
+/* The device whose window holds `addr` (ports or guest-physical), by the
+ * windows' reset places (a BAR the guest moved is not followed), or NULL.
+ * platform_owner_name adds "pci" for the configuration ports 0xcf8-0xcff
+ * when a device has PCI functions (the hypervisor decodes them). */
+const struct vmx_dev *platform_owner(struct platform *p, bool mmio, uint64_t addr);
+const char *platform_owner_name(struct platform *p, bool mmio, uint64_t addr);
+
 /* Interrupt line into the local PIC (or out through irq_out). */
 void platform_irq(struct platform *p, unsigned line, bool level);
 
