@@ -1,8 +1,8 @@
 #!/bin/sh
-# disk: through the real pata_legacy driver on /dev/sda (vmxlab's ATA disk
-# at 0x1f0, IRQ 14).  Writes mib MiB of deterministic data to the raw disk
-# through the page cache, syncs, drops the caches, reads it back and
-# compares the md5 sums; then writes `sync_blocks` 4 KiB blocks after it,
+# disk: through the real ata_piix driver on /dev/sda (vmxlab's PIIX3 IDE
+# function, 00:01.1: ATA at 0x1f0, IRQ 14, bus-master DMA at BAR4).
+# Writes mib MiB of deterministic data to the raw disk through the page
+# cache, syncs, drops the caches, reads it back and compares the md5 sums; then writes `sync_blocks` 4 KiB blocks after it,
 # each with its own dd conv=fsync (synchronous writes, like the object
 # files of a kernel build), and reads those back too.  Every 4 KiB block
 # of the data is tagged with its number, so a block written to the wrong
@@ -19,14 +19,25 @@ done
 dev=/dev/sda
 name=${dev#/dev/}
 
-# The disk appears once pata_legacy's probe and sd_mod's attach are done
+# The disk appears once ata_piix's probe and sd_mod's attach are done
 # (sd attaches asynchronously): wait up to 10 s.
 i=0
 while [ ! -b "$dev" ] && [ "$i" -lt 1000 ]; do
 	usleep 10000
 	i=$((i + 1))
 done
-[ -b "$dev" ] || { echo "result: FAIL disk: no $dev (pata_legacy found no disk at 0x1f0)"; exit 1; }
+[ -b "$dev" ] || { echo "result: FAIL disk: no $dev (ata_piix found no disk at 0x1f0)"; exit 1; }
+# What Linux made of the PCI bus: each function, its IDs and class, and
+# the driver that took it; the transfer mode libata chose for the disk.
+for d in /sys/bus/pci/devices/*; do
+	[ -e "$d" ] || continue
+	drv=none
+	[ -e "$d/driver" ] && drv=$(readlink "$d/driver") && drv=${drv##*/}
+	echo "result: pci ${d##*/} $(cat "$d/vendor"):$(cat "$d/device") class $(cat "$d/class") driver $drv"
+done
+for a in /sys/class/ata_device/*; do
+	[ "$(cat "$a/class" 2>/dev/null)" = ata ] && echo "result: disk ${a##*/} transfer mode $(cat "$a/xfer_mode")"
+done
 sectors=$(cat "/sys/block/$name/size")
 need=$(((mib * 1024 + sync_blocks * 4) * 2))
 [ "$sectors" -ge "$need" ] ||
