@@ -2,12 +2,14 @@
 # Linux on the PCI bus (docs/scenarios.md, "PCI"): Debian's kernel finds
 # the i440fx host and ISA bridges and the PIIX3 IDE function through
 # configuration mechanism #1 and ata_piix drives the disk with multiword
-# DMA - with the chipset and IDE placed in the hypervisor (scenarios/
-# linux-disk.yaml) and in vmxlab-dm (the same with placement dm, where
-# every configuration access is an IOREQ_PCI_CFG round trip).  Each run
-# meets its expectations (the functions and the driver as sysfs shows
-# them, the transfer mode, the data read back), replays exactly, and the
-# two placements see the same PCI functions.
+# DMA - with the chipset and IDE placed in vmxlab-dm (scenarios/
+# linux-disk.yaml: every configuration access an IOREQ_PCI_CFG round trip)
+# and in the hypervisor (the same with placement hv).  Each run meets its
+# expectations (the functions and the driver as sysfs shows them, the
+# transfer mode, the data read back) and the two placements see the same
+# PCI functions.  The dm run replays exactly; the hv one is not replayed:
+# a DMA device placed hv is replayed without the guest's memory
+# (docs/replay.md).
 set -u
 V=${VMXLAB:?set VMXLAB to the vmxlab binary}
 B=${BUILD:-build}
@@ -20,13 +22,13 @@ bad() { echo "FAIL $1"; failures=$((failures + 1)); }
 field() { sed -n "s/.*\"$1\": *\"\{0,1\}\([0-9a-fA-F]*\)\"\{0,1\}.*/\1/p" "$2" | head -n 1; }
 
 # A smaller disk workload keeps the runs short; the expectations stay.
-sed -e 's/^    workload: disk$/    workload: disk\n    args: "mib=1 sync_blocks=4"/' \
-	scenarios/linux-disk.yaml >"$tmp/hv.yaml"
-sed -e 's/^  i440fx: { placement: hv }/  i440fx: { placement: dm }/' \
-	-e 's/^  ide: { placement: hv,/  ide: { placement: dm,/' -e 's/^name: .*/name: linux-disk-dm/' \
-	"$tmp/hv.yaml" >"$tmp/dm.yaml"
-grep -q 'i440fx: { placement: dm }' "$tmp/dm.yaml" && grep -q 'ide: { placement: dm,' "$tmp/dm.yaml" ||
-	{ echo "FAIL could not place linux-disk's devices in vmxlab-dm"; exit 1; }
+sed -e 's/^    args: .*/    args: "mib=1 sync_blocks=4"/' scenarios/linux-disk.yaml >"$tmp/dm.yaml"
+grep -q 'args: "mib=1 sync_blocks=4"' "$tmp/dm.yaml" || { echo "FAIL could not shorten linux-disk's workload"; exit 1; }
+sed -e 's/^  i440fx: { placement: dm }/  i440fx: { placement: hv }/' \
+	-e 's/^  ide: { placement: dm,/  ide: { placement: hv,/' -e 's/^name: .*/name: linux-disk-hv/' \
+	"$tmp/dm.yaml" >"$tmp/hv.yaml"
+grep -q 'i440fx: { placement: hv }' "$tmp/hv.yaml" && grep -q 'ide: { placement: hv,' "$tmp/hv.yaml" ||
+	{ echo "FAIL could not place linux-disk's devices in the hypervisor"; exit 1; }
 
 for p in hv dm; do
 	"$V" run "$tmp/$p.yaml" --record "$tmp/$p.xt" --json "$tmp/$p.json" >"$tmp/$p.out" 2>&1
@@ -38,6 +40,7 @@ for p in hv dm; do
 		bad "placement $p: exit $rc"; grep -E 'result|expectation|vmxlab' "$tmp/$p.out" | head -n 12
 	fi
 	grep '^result: pci ' "$tmp/$p.out" >"$tmp/$p.pci"
+	[ $p = dm ] || continue
 	"$V" replay "$tmp/$p.xt" --json "$tmp/$p.r.json" >"$tmp/$p.r.out" 2>&1
 	rc=$?
 	if [ $rc = 0 ] && [ "$(field digest "$tmp/$p.r.json")" = "$(field digest "$tmp/$p.json")" ]; then
