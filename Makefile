@@ -223,7 +223,7 @@ bench-profile: all $(REPLAY_BENCH_TRACE)
 # the trace reader, the handler build, the guest-facing device models, the
 # scenario parser and the gdb stub (docs/fuzzing.md).
 # A loop, not prerequisites: `make -j2 fuzz` must not run two campaigns at once.
-FUZZ_TARGETS := trace hv ide ne2k vga rtc scenario gdb
+FUZZ_TARGETS := trace hv ide ne2k vga rtc scenario gdb pci
 fuzz:
 	@for t in $(FUZZ_TARGETS); do $(MAKE) --no-print-directory fuzz-$$t || exit 1; done
 

@@ -1145,10 +1145,10 @@ const struct vmx_dev_ops vga_dev_ops = {
 	.dump = vga_dump,
 	.nranges = 5,
 	.ranges = {
-		[RANGE_PORTS] = { 0x3c0, 0x20, false },
-		[RANGE_MONO] = { 0x3b4, 0x07, false },
-		[RANGE_VBE] = { 0x1ce, 0x03, false },
-		[RANGE_LEGACY] = { VGA_LEGACY_BASE, VGA_LEGACY_SIZE, true },
-		[RANGE_LFB] = { VGA_LFB_BASE, VGA_VRAM_SIZE, true },
+		[RANGE_PORTS] = { .base = 0x3c0, .len = 0x20, .mmio = false },
+		[RANGE_MONO] = { .base = 0x3b4, .len = 0x07, .mmio = false },
+		[RANGE_VBE] = { .base = 0x1ce, .len = 0x03, .mmio = false },
+		[RANGE_LEGACY] = { .base = VGA_LEGACY_BASE, .len = VGA_LEGACY_SIZE, .mmio = true },
+		[RANGE_LFB] = { .base = VGA_LFB_BASE, .len = VGA_VRAM_SIZE, .mmio = true },
 	},
 };

@@ -17,7 +17,7 @@
 FUZZ_SECONDS ?= 180
 FUZZ_CC      ?= clang
 
-.PHONY: fuzz-scenario fuzz-gdb
+.PHONY: fuzz-scenario fuzz-gdb fuzz-pci
 
 # vmxlab's C code, compiled by clang with coverage and the sanitizers; the
 # Bochs CPU and the C++ glue stay as make built them (C++, no coverage).
@@ -63,3 +63,20 @@ fuzz-gdb: $(BUILD)/fuzz/fuzz_gdb $(BUILD)/guests/t-dbg.elf $(BUILD)/libvmxlab-hv
 	  -max_len=8192 -dict=$(CURDIR)/tests/fuzz/gdb.dict -close_fd_mask=3 -print_final_stats=1 corpus-gdb
 
 -include $(shell find $(BUILD)/fuzz/obj -name '*.d' 2>/dev/null)
+
+# The PCI bus as a hostile guest programs it (tests/fuzz/fuzz_pci.c): the
+# reference handler's configuration decode and routing (hv/) onto the real
+# i440fx and ide models (devices/), compiled whole with clang.
+FUZZ_PCI_SRC := tests/fuzz/fuzz_pci.c $(HV_SRC) $(VMX_MODEL_SRC) $(DEV_SRC)
+
+$(BUILD)/fuzz/fuzz_pci: $(FUZZ_PCI_SRC) $(wildcard include/vmxlab/*.h hv/*.h devices/*.h)
+	@mkdir -p $(@D)
+	@command -v $(FUZZ_CC) >/dev/null || { echo "vmxlab: fuzz-pci needs clang (apt-get install clang)" >&2; exit 1; }
+	$(FUZZ_CC) -std=c11 -g -O1 -Wall -Wextra -Werror -Iinclude -D_GNU_SOURCE \
+	  -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -o $@ $(FUZZ_PCI_SRC) -lcapstone -lz -lm -lpthread
+
+fuzz-pci: $(BUILD)/fuzz/fuzz_pci
+	@mkdir -p $(BUILD)/fuzz/corpus-pci
+	@cp -n tests/fuzz/pci-seeds/* $(BUILD)/fuzz/corpus-pci/ 2>/dev/null || true
+	cd $(BUILD)/fuzz && ./fuzz_pci -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=1024 \
+	  -max_len=4096 -print_final_stats=1 corpus-pci

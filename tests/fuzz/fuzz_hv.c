@@ -55,7 +55,7 @@ static int f_ack(void *s) { (void)s; int v = pending; pending = -1; return v < 0
 static const struct vmx_dev_ops dev_ops = {
 	.name = "fuzzdev", .pio_read = f_pio_read, .pio_write = f_pio_write, .mmio_read = f_mmio_read,
 	.mmio_write = f_mmio_write, .intr_pending = f_pending, .intr_ack = f_ack, .nranges = 2,
-	.ranges = { { 0x20, 0x100, false }, { 0xfed00000, 0x1000, true } },
+	.ranges = { { .base = 0x20, .len = 0x100, .mmio = false }, { .base = 0xfed00000, .len = 0x1000, .mmio = true } },
 };
 
 static unsigned idles;

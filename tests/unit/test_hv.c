@@ -83,7 +83,7 @@ static const struct vmx_dev_ops testdev_ops = {
 	.mmio_read = td_mmio_read,
 	.mmio_write = td_mmio_write,
 	.nranges = 2,
-	.ranges = { { 0x60, 8, false }, { 0xfed00000, 0x1000, true } },
+	.ranges = { { .base = 0x60, .len = 8, .mmio = false }, { .base = 0xfed00000, .len = 0x1000, .mmio = true } },
 };
 
 struct fakepic {

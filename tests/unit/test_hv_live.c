@@ -49,7 +49,7 @@ static void r_write(void *s, unsigned range, uint64_t off, unsigned size, uint64
 
 static const struct vmx_dev_ops regs_ops = {
 	.name = "regs", .state_size = sizeof(struct regs), .mmio_read = r_read, .mmio_write = r_write,
-	.nranges = 1, .ranges = { { WINDOW, 0x1000, true } },
+	.nranges = 1, .ranges = { { .base = WINDOW, .len = 0x1000, .mmio = true } },
 };
 
 static unsigned npf;
