@@ -11,12 +11,16 @@
 
 #include "cli.h"
 
-/* The vga workload's line "vga: frames=N cycles=C fps=F" in a run's console. */
+/* The vga workload's line in a run's console: "vga: frames=N cycles=C fps=F"
+ * from the freestanding guest (guests/vga.c), "vga: frames=N ns=T fps=F" from
+ * Linux's (guests/linux/drawfb.c). */
 static bool vga_figures(const struct run_summary *s, uint64_t *frames, uint64_t *cycles, double *fps)
 {
 	for (const char *p = s->console; p && (p = strstr(p, "vga: frames=")); p++) {
 		unsigned long long f, c;
-		if (sscanf(p, "vga: frames=%llu cycles=%llu fps=%lf", &f, &c, fps) == 3) {
+		char unit[8];
+		if (sscanf(p, "vga: frames=%llu %7[a-z]=%llu fps=%lf", &f, unit, &c, fps) == 4 &&
+		    (!strcmp(unit, "cycles") || !strcmp(unit, "ns"))) {
 			*frames = f;
 			*cycles = c;
 			return true;
@@ -27,7 +31,7 @@ static bool vga_figures(const struct run_summary *s, uint64_t *frames, uint64_t 
 
 /* With the vga workload on both sides: the per-frame view of the seed's
  * X11 figure (exits per frame, their handling time, frames per virtual
- * second, as the guest measured them with RDTSC). */
+ * second, as the guest measured them: RDTSC, or Linux's CLOCK_MONOTONIC). */
 static void vga_compare(FILE *out, const struct run_summary *a, const struct run_summary *b)
 {
 	uint64_t fa, fb, ca, cb;

@@ -15,7 +15,7 @@
 FUZZ_SECONDS ?= 180
 FUZZ_CC      ?= clang
 FUZZ_IDE_SRC := tests/fuzz/fuzz_ide.c devices/ide.c devices/ide_ata.c devices/ide_dma.c \
-                devices/ide_backend.c
+                devices/ide_backend.c devices/pci.c
 
 .PHONY: fuzz-ide fuzz-rtc
 

@@ -16,7 +16,17 @@
  *                         Bochs), 16 bits; the window is 3 ports long so that
  *                         a 16-bit access at 0x1cf stays inside it
  *   3  MMIO 0xa0000-0xbffff   legacy video memory window (always trapped)
- *   4  MMIO 0xe0000000 + 4 MiB  VBE linear framebuffer
+ *   4  MMIO BAR0, 4 MiB (0xe0000000 after reset)  VBE linear framebuffer
+ *
+ * PCI function 00:02.0, the Bochs/QEMU standard VGA as Linux's bochs-drm
+ * knows it: 1234:1111, class 03.00 (VGA-compatible), BAR0 the linear
+ * framebuffer (32-bit, prefetchable, the size of video memory), no MMIO
+ * BAR2, so drivers use the DISPI ports 0x1ce/0x1cf.  No firmware runs: it
+ * comes out of reset with BAR0 at 0xe0000000 and memory and I/O decode on.
+ * The legacy ports and window are always decoded (a VGA-compatible
+ * function's), and with vram=shared the host's mapping of video memory
+ * stays at the reset address: a BAR0 the guest moves is reached through
+ * exits there.
  *
  * Variants (init options "vram=trap|shared,refresh_hz=N"):
  *   vram=trap    (default) every guest access to video memory is an MMIO
@@ -64,6 +74,7 @@
 #include <string.h>
 
 #include <vmxlab/dev.h>
+#include <vmxlab/pci.h>
 
 #include <vmxlab/vga.h>
 #include "vga_font.h"
@@ -200,6 +211,7 @@ struct vga {
 	uint8_t *vram;                   /* VGA_VRAM_SIZE bytes */
 	bool vram_mapped;                /* vram came from plat->map_shared */
 	struct vga_regs r;
+	struct pci_cfg pci;              /* function 00:02.0 */
 
 	/* Refresh: the last rendered frame, its per-line hashes, dirty lines. */
 	uint32_t *fb;                    /* VGA_MAX_XRES * VGA_MAX_YRES */
@@ -693,7 +705,10 @@ static void vbe_write(struct vga *v, uint16_t val)
 		unsigned bytes = r->vbe[VBE_BPP] / 8;
 		if (!bytes)
 			bytes = 1;
-		if (val < r->vbe[VBE_XRES] || (uint64_t)val * bytes * r->vbe[VBE_YRES] > VGA_VRAM_SIZE) {
+		/* As in Bochs, a virtual width below XRES is taken (Linux's
+		 * bochs-drm sets the new buffer's pitch before the new mode);
+		 * only video memory bounds it. */
+		if (!val || (uint64_t)val * bytes * r->vbe[VBE_YRES] > VGA_VRAM_SIZE) {
 			vga_log(v, "%s: virtual width %u out of range (xres %u), ignored", "vbe", val,
 				r->vbe[VBE_XRES]);
 			return;
@@ -705,14 +720,17 @@ static void vbe_write(struct vga *v, uint16_t val)
 	}
 	case VBE_X_OFFSET:
 	case VBE_Y_OFFSET: {
-		/* The visible window must stay inside video memory. */
+		/* The visible window must stay inside video memory.  The start
+		 * is linear, y * pitch + x * bytes, as in Bochs: an x past the
+		 * virtual width continues on the next lines (Linux's bochs-drm
+		 * splits a buffer's offset in video memory that way). */
 		unsigned bytes = r->vbe[VBE_BPP] / 8 ? r->vbe[VBE_BPP] / 8 : 1;
 		uint64_t x = i == VBE_X_OFFSET ? val : r->vbe[VBE_X_OFFSET];
 		uint64_t y = i == VBE_Y_OFFSET ? val : r->vbe[VBE_Y_OFFSET];
 		uint64_t pitch = (uint64_t)r->vbe[VBE_VIRT_WIDTH] * bytes;
 		uint64_t end = y * pitch + x * bytes + (r->vbe[VBE_YRES] ? r->vbe[VBE_YRES] - 1 : 0) * pitch +
 			       (uint64_t)r->vbe[VBE_XRES] * bytes;
-		if (x + r->vbe[VBE_XRES] > r->vbe[VBE_VIRT_WIDTH] || end > VGA_VRAM_SIZE) {
+		if (x >= 0x10000 / bytes || end > VGA_VRAM_SIZE) {
 			vga_log(v, "%s: display offset register %u = %u outside video memory, ignored", "vbe", i,
 				val);
 			return;
@@ -721,6 +739,10 @@ static void vbe_write(struct vga *v, uint16_t val)
 		v->dirty_all = true;
 		return;
 	}
+	case VBE_VIRT_HEIGHT:
+		/* Derived from video memory and the virtual width; a write (Linux's
+		 * bochs-drm makes one with every mode set) changes nothing. */
+		return;
 	default:
 		vga_log(v, "%s: write 0x%x to unknown register %u ignored", "vbe", val, i);
 		return;
@@ -918,11 +940,29 @@ static const uint8_t mode3_ac[AC_REGS] = {
 	0x3b, 0x3c, 0x3d, 0x3e, 0x3f, 0x0c, 0x00, 0x0f, 0x08, 0x00,
 };
 
+static uint32_t vga_cfg_read(void *s, unsigned fn, unsigned off, unsigned size)
+{
+	struct vga *v = s;
+
+	return fn == 0 ? pci_cfg_read(&v->pci, off, size) : 0xffffffffu;
+}
+
+static void vga_cfg_write(void *s, unsigned fn, unsigned off, unsigned size, uint32_t val)
+{
+	struct vga *v = s;
+
+	if (fn == 0)
+		pci_cfg_write(&v->pci, off, size, val);
+}
+
 static void vga_reset(void *s)
 {
 	struct vga *v = s;
 	struct vga_regs *r = &v->r;
 
+	pci_cfg_init(&v->pci, 0x1234, 0x1111, 0x030000, 0x00, 0x00);
+	pci_cfg_bar(&v->pci, 0, VGA_VRAM_SIZE, false, true, VGA_LFB_BASE);
+	v->pci.regs[PCI_COMMAND] = PCI_CMD_IO | PCI_CMD_MEM;
 	memset(r, 0, sizeof(*r));
 	r->misc = 0x67;
 	memcpy(r->seq, mode3_seq, sizeof(r->seq));
@@ -1043,7 +1083,7 @@ static void vga_fini(void *s)
 /* ---------------------------------------------------------------- save/restore */
 
 #define VGA_IMAGE_MAGIC   0x20414756u /* "VGA " */
-#define VGA_IMAGE_VERSION 1
+#define VGA_IMAGE_VERSION 2   /* 2: the PCI function's registers after vga_regs */
 
 struct vga_image_hdr {
 	uint32_t magic, version;
@@ -1054,13 +1094,15 @@ static long vga_save(const void *s, void *buf, size_t len)
 {
 	const struct vga *v = s;
 	struct vga_image_hdr h = { VGA_IMAGE_MAGIC, VGA_IMAGE_VERSION, sizeof(struct vga_regs), VGA_VRAM_SIZE };
-	size_t need = sizeof(h) + sizeof(v->r) + VGA_VRAM_SIZE;
+	size_t need = sizeof(h) + sizeof(v->r) + sizeof(v->pci.regs) + VGA_VRAM_SIZE;
+	uint8_t *p = buf;
 
 	if (len < need)
 		return -1;
-	memcpy(buf, &h, sizeof(h));
-	memcpy((uint8_t *)buf + sizeof(h), &v->r, sizeof(v->r));
-	memcpy((uint8_t *)buf + sizeof(h) + sizeof(v->r), v->vram, VGA_VRAM_SIZE);
+	memcpy(p, &h, sizeof(h));
+	memcpy(p += sizeof(h), &v->r, sizeof(v->r));
+	memcpy(p += sizeof(v->r), v->pci.regs, sizeof(v->pci.regs));
+	memcpy(p + sizeof(v->pci.regs), v->vram, VGA_VRAM_SIZE);
 	return (long)need;
 }
 
@@ -1070,7 +1112,10 @@ static int vga_restore(void *s, const void *buf, size_t len)
 	struct vga_image_hdr h;
 	struct vga_regs r;
 
-	if (len != sizeof(h) + sizeof(r) + VGA_VRAM_SIZE)
+	struct pci_cfg pci = v->pci;
+	const uint8_t *p = buf;
+
+	if (len != sizeof(h) + sizeof(r) + sizeof(pci.regs) + VGA_VRAM_SIZE)
 		return -1;
 	memcpy(&h, buf, sizeof(h));
 	if (h.magic != VGA_IMAGE_MAGIC || h.version != VGA_IMAGE_VERSION || h.regs_size != sizeof(r) ||
@@ -1080,10 +1125,12 @@ static int vga_restore(void *s, const void *buf, size_t len)
 	/* Values only ever stored masked or bounded; reject an image with others. */
 	if (r.ac_flipflop > 1 || r.dac_sub > 2 ||
 	    ((r.vbe[VBE_ENABLE] & VBE_EN_ENABLED) && !vbe_fits(r.vbe[VBE_XRES], r.vbe[VBE_YRES], r.vbe[VBE_BPP])) ||
-	    (uint64_t)r.vbe[VBE_BANK] * 0x10000 >= VGA_VRAM_SIZE)
+	    (uint64_t)r.vbe[VBE_BANK] * 0x10000 >= VGA_VRAM_SIZE ||
+	    pci_cfg_restore(&pci, p + sizeof(h) + sizeof(r)))
 		return -1;
 	v->r = r;
-	memcpy(v->vram, (const uint8_t *)buf + sizeof(h) + sizeof(r), VGA_VRAM_SIZE);
+	v->pci = pci;
+	memcpy(v->vram, p + sizeof(h) + sizeof(r) + sizeof(pci.regs), VGA_VRAM_SIZE);
 	v->dirty_all = true;
 	return 0;
 }
@@ -1107,7 +1154,8 @@ static void vga_dump(const void *s, FILE *out)
 
 	geometry(v, &g);
 	fprintf(out, "vga: vram=%s (%u KiB, LFB at 0x%llx) refresh_hz=%u\n", v->shared ? "shared" : "trap",
-		(unsigned)(VGA_VRAM_SIZE / 1024), (unsigned long long)VGA_LFB_BASE, v->refresh_hz);
+		(unsigned)(VGA_VRAM_SIZE / 1024), (unsigned long long)pci_cfg_bar_base(&v->pci, 0), v->refresh_hz);
+	pci_cfg_dump(&v->pci, "vga 00:02.0", out);
 	fprintf(out, "  mode  %s %ux%u", kinds[g.kind], g.w, g.h);
 	if (g.kind == KIND_VBE)
 		fprintf(out, "x%u", g.bpp);
@@ -1149,6 +1197,10 @@ const struct vmx_dev_ops vga_dev_ops = {
 		[RANGE_MONO] = { .base = 0x3b4, .len = 0x07, .mmio = false },
 		[RANGE_VBE] = { .base = 0x1ce, .len = 0x03, .mmio = false },
 		[RANGE_LEGACY] = { .base = VGA_LEGACY_BASE, .len = VGA_LEGACY_SIZE, .mmio = true },
-		[RANGE_LFB] = { .base = VGA_LFB_BASE, .len = VGA_VRAM_SIZE, .mmio = true },
+		[RANGE_LFB] = { .base = VGA_LFB_BASE, .len = VGA_VRAM_SIZE, .mmio = true, .bar = VMX_DEV_BAR(0) },
 	},
+	.cfg_read = vga_cfg_read,
+	.cfg_write = vga_cfg_write,
+	.npci = 1,
+	.pci_devfn = { PCI_DEVFN(2, 0) },
 };

@@ -20,7 +20,7 @@
 
 FUZZ_SECONDS ?= 180
 FUZZ_CC      ?= clang
-FUZZ_VGA_SRC := tests/fuzz/fuzz_vga.c devices/vga.c
+FUZZ_VGA_SRC := tests/fuzz/fuzz_vga.c devices/vga.c devices/pci.c
 
 .PHONY: fuzz-vga
 

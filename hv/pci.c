@@ -135,8 +135,8 @@ static int remap(struct hv *hv, uint8_t devfn)
 			bad = "it runs past port 0xffff";
 		else if (on && rg->mmio && end > (1ull << 32))
 			bad = "it runs past 4 GiB";
-		else if (on && rg->mmio && overlaps_ram(hv, base, end))
-			bad = "it overlaps RAM";
+		else if (on && rg->mmio && base != rg->base && overlaps_ram(hv, base, end))
+			bad = "it overlaps RAM";   /* (at its reset place the host may map memory it shares) */
 		if (bad) {
 			bar_trouble(hv, devfn, BAR_FMT, ops->name, n, base, end, bad);
 			on = false;

@@ -21,6 +21,9 @@ LINUX_IMAGES    := $(LINUX_VMLINUX) $(LINUX_INITRAMFS)
 MKINITRAMFS     := $(LINUX_DIR)/tools/mkinitramfs
 EXTRACT_VMLINUX := $(LINUX_DIR)/tools/extract-vmlinux
 KALLSYMS_ELF    := $(LINUX_DIR)/tools/kallsyms-elf
+# Guest programs: built static by the host's gcc, /bin/NAME in the initramfs.
+LINUX_DRAWFB    := $(LINUX_DIR)/bin/drawfb
+LINUX_PROGRAMS  := $(LINUX_DRAWFB)
 
 LINUX_MODULE_LISTS := $(sort $(wildcard guests/linux/workloads/*.modules))
 LINUX_WORKLOADS    := $(sort $(wildcard guests/linux/workloads/*.sh))
@@ -74,12 +77,20 @@ $(LINUX_VMLINUX): $(LINUX_PKG)/.unpacked $(EXTRACT_VMLINUX) $(KALLSYMS_ELF)
 # ---------------------------------------------------------------- initramfs
 # mkspec.sh checks the applets against busybox and the module lists against
 # the modules' depends= (check-modules.sh) on the way.
-$(LINUX_SPEC): $(LINUX_PKG)/.unpacked guests/linux/mkspec.sh guests/linux/check-modules.sh $(LINUX_INPUTS)
-	@guests/linux/mkspec.sh $(LINUX_PKG) >$@.tmp || { rm -f $@.tmp; exit 1; }
+$(LINUX_SPEC): $(LINUX_PKG)/.unpacked guests/linux/mkspec.sh guests/linux/check-modules.sh $(LINUX_INPUTS) \
+	      $(LINUX_PROGRAMS)
+	@guests/linux/mkspec.sh $(LINUX_PKG) $(LINUX_PROGRAMS) >$@.tmp || { rm -f $@.tmp; exit 1; }
 	@mv $@.tmp $@
 
-$(LINUX_INITRAMFS): $(LINUX_SPEC) $(MKINITRAMFS) $(LINUX_INPUTS)
+$(LINUX_INITRAMFS): $(LINUX_SPEC) $(MKINITRAMFS) $(LINUX_INPUTS) $(LINUX_PROGRAMS)
 	$(MKINITRAMFS) $(LINUX_SPEC) $@
+
+# drawfb: the vga workload's frames through Linux's KMS (drawfb.c).  Static
+# (glibc's libc.a, from libc6-dev) and stripped, so the initramfs stays
+# byte-identical from one build directory to another.
+$(LINUX_DRAWFB): guests/linux/drawfb.c guests/kernels/draw.c guests/kernels/draw.h | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) -std=c11 -O2 $(WARN) -D_GNU_SOURCE -static -s -o $@ $(filter %.c,$^)
 
 # ---------------------------------------------------------------- tools
 $(MKINITRAMFS): guests/linux/mkinitramfs.c guests/linux/tool.c guests/linux/tool.h | $(DEPS_STAMP)

@@ -1,20 +1,23 @@
 #!/bin/sh
-# mkspec.sh PKGDIR - print the initramfs spec (guests/linux/mkinitramfs.c
-# reads it) of vmxlab's Linux guest, from the tree and the unpacked
-# packages in PKGDIR (bin/busybox, lib/modules/RELEASE/kernel/...).
+# mkspec.sh PKGDIR [PROGRAM...] - print the initramfs spec (guests/linux/
+# mkinitramfs.c reads it) of vmxlab's Linux guest, from the tree, the
+# unpacked packages in PKGDIR (bin/busybox, lib/modules/RELEASE/kernel/...)
+# and the guest programs built from the tree (each becomes /bin/NAME).
 # Run from the top of the tree: the sources are named relative to it.
 #
 # Layout:
 #   /init                    guests/linux/init
 #   /bin/busybox             Debian's busybox-static; /bin/NAME -> busybox for
 #                            each applet of guests/linux/applets
+#   /bin/PROGRAM             each PROGRAM given (guests/linux/drawfb.c)
 #   /lib/modules/NAME.ko     every module of the workloads' lists, flat
 #   /workloads/NAME.sh       guests/linux/workloads/*.sh
 #   /workloads/NAME.modules  and their module lists
 #   /dev/console, /dev/null  the two nodes /init needs before devtmpfs
 #   /proc /sys /tmp          mount points and scratch space
 set -eu
-pkg=${1:?usage: mkspec.sh PKGDIR}
+pkg=${1:?usage: mkspec.sh PKGDIR [PROGRAM...]}
+shift
 here=guests/linux
 
 die() { echo "vmxlab: $*" >&2; exit 1; }
@@ -40,6 +43,11 @@ echo "file /bin/busybox 0755 $bb"
 for a in $(sed 's/#.*//' "$here/applets"); do
 	echo "$have" | grep -qx "$a" || die "busybox has no applet '$a' ($here/applets)"
 	echo "slink /bin/$a busybox"
+done
+
+for p in "$@"; do
+	[ -x "$p" ] || die "no guest program $p"
+	echo "file /bin/${p##*/} 0755 $p"
 done
 
 lists=$(find "$here/workloads" -name '*.modules' | LC_ALL=C sort)
