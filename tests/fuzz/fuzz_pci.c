@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include <vmxlab/hv.h>
+#include <vmxlab/hypercall.h>
 #include <vmxlab/pci.h>
 #include <vmxlab/platform.h>
 #include <vmxlab/vcpu.h>
@@ -95,8 +96,12 @@ static uint32_t fz_io(void *hv, struct vmx_vcpu *v, bool in, uint16_t port, unsi
 	vmx_synth_set(v, VMCS_VM_EXIT_INSTRUCTION_LEN, 1);
 	vmx_synth_set(v, VMCS_IDT_VECTORING_INFO, 0);
 	vcpu_vmwrite(v, VMCS_VM_ENTRY_INTR_INFO, 0);
-	if (vmxlab_hv.handle_exit(hv, v, &out) != HV_RESUME)
+	enum hv_verdict verdict = vmxlab_hv.handle_exit(hv, v, &out);
+	if (verdict != HV_RESUME) {
+		fprintf(stderr, "fuzz_pci: %s of port 0x%x (%u bytes): verdict %d: %s\n", in ? "read" : "write", port,
+			size, verdict, out.msg);
 		fz_die("a port access did not resume the guest");
+	}
 	return (uint32_t)vcpu_gpr(v, GPR_RAX);
 }
 
@@ -207,9 +212,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			else
 				fz_io(hv, v, false, (uint16_t)(PCI_CONFIG_ADDRESS + fz_take(&in, 1) % 4), 1, fz_take(&in, 1));
 			break;
-		default:        /* any port, any size */
+		default:        /* any port, any size (but the exit port: a guest may end its run) */
 		{
 			uint16_t port = (uint16_t)fz_take(&in, 2);
+			if (port == VMXLAB_EXIT_PORT)
+				break;
 			if (op & 0x40)
 				fz_io(hv, v, false, port, sz, fz_take(&in, 4));
 			else
