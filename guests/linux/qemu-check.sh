@@ -2,8 +2,9 @@
 # qemu-check.sh [-v] [WORKLOAD [key=value ...]] - boot build/linux's kernel
 # and initramfs under QEMU (software emulation) and check a workload: it
 # must print "result:" lines, none of them "result: FAIL", and end the run
-# through port 0x501 with status 0.  With no WORKLOAD: boot, timer, cpu and
-# disk, one after the other.  -v prints the whole console, not only the
+# through port 0x501 with status 0.  With no WORKLOAD: boot, timer and cpu,
+# one after the other.  The workloads on PCI functions (disk, build, fb,
+# vga) need a PCI machine, which isapc is not; they are not checked here.  -v prints the whole console, not only the
 # lines of /init and the workloads.
 #
 # An independent reference for the kernel, the initramfs and the workloads,
@@ -81,6 +82,6 @@ fail=0
 if [ $# -gt 0 ]; then
 	run "$@" || fail=1
 else
-	for w in boot timer cpu disk; do run "$w" || fail=1; done
+	for w in boot timer cpu; do run "$w" || fail=1; done
 fi
 exit $fail
