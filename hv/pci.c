@@ -112,6 +112,12 @@ static int remap(struct hv *hv, uint8_t devfn)
 	uint32_t cmd, bar;
 	char why[160];
 
+	bool placed = false;
+	for (unsigned i = 0; i < hv->nroutes; i++)
+		placed |= hv->routes[i].dev == sl->dev && ops->ranges[hv->routes[i].range].bar &&
+			  ops->ranges[hv->routes[i].range].pci_fn == sl->fn;
+	if (!placed)
+		return 0;   /* no window follows this function's BARs: nothing to read back */
 	if (cfg_access(hv, sl, PCI_COMMAND, 2, false, &cmd))
 		return -1;
 	for (unsigned i = 0; i < hv->nroutes; i++) {
