@@ -3,9 +3,10 @@
  * input is a script of port accesses - CONFIG_ADDRESS values, CONFIG_DATA
  * reads and writes of any size at any byte, accesses to wherever the BARs
  * now point and to random ports - played as I/O exits through the
- * reference handler build (hv/pci.c, hv/route.c) onto the real i440fx and
- * ide models, placed hv or behind an in-process stand-in for vmxlab-dm's
- * ioreq (the first byte chooses).
+ * reference handler build (hv/pci.c, hv/route.c) onto the real i440fx, ide
+ * and vga models (five functions, an I/O and a memory BAR), placed hv or
+ * behind an in-process stand-in for vmxlab-dm's ioreq (the first byte
+ * chooses).
  *
  * What must hold besides no crash, leak or sanitizer report: every exit
  * resumes the guest; the read-only registers (IDs, class, header type, the
@@ -121,24 +122,27 @@ static uint32_t fz_take(struct fz_input *in, unsigned n)
 	return v;
 }
 
+#define FZ_DEVS 3
+#define FZ_FNS 4
+
 /* The bits of each function's first 16 bytes and BARs that no write may
  * change: IDs, class, revision, header type, BAR flag bits. */
-static void fz_snapshot(struct vmx_dev *const *devs, uint8_t out[3][0x28])
+static void fz_snapshot(struct vmx_dev *const *devs, uint8_t out[FZ_FNS][0x28])
 {
 	unsigned k = 0;
-	for (unsigned d = 0; d < 2; d++)
+	for (unsigned d = 0; d < FZ_DEVS; d++)
 		for (unsigned f = 0; f < devs[d]->ops->npci; f++, k++)
 			for (unsigned r = 0; r < 0x28; r++)
 				out[k][r] = (uint8_t)devs[d]->ops->cfg_read(devs[d]->state, f, r, 1);
 }
 
-static void fz_check_fixed(struct vmx_dev *const *devs, uint8_t before[3][0x28])
+static void fz_check_fixed(struct vmx_dev *const *devs, uint8_t before[FZ_FNS][0x28])
 {
 	static const uint8_t fixed[] = { 0, 1, 2, 3, 8, 9, 10, 11, 14 };
-	uint8_t now[3][0x28];
+	uint8_t now[FZ_FNS][0x28];
 
 	fz_snapshot(devs, now);
-	for (unsigned k = 0; k < 3; k++) {
+	for (unsigned k = 0; k < FZ_FNS; k++) {
 		for (unsigned i = 0; i < sizeof(fixed); i++)
 			if (now[k][fixed[i]] != before[k][fixed[i]])
 				fz_die("a read-only ID, class or header type register changed");
@@ -152,23 +156,40 @@ static void fz_check_fixed(struct vmx_dev *const *devs, uint8_t before[3][0x28])
 
 static const uint8_t fz_devfns[] = { PCI_DEVFN(0, 0), PCI_DEVFN(1, 0), PCI_DEVFN(1, 1), PCI_DEVFN(2, 0) };
 
+/* The devices of both placements, made once (the VGA's 7 MiB of buffers
+ * per input would be most of the target's time) and reset before each
+ * input, as a machine reset does; the handler build and the vCPU are new
+ * each input. */
+static struct platform *fz_plat[2];
+static struct vmx_dev *fz_devs[2][FZ_DEVS];
+
+static struct vmx_dev *const *fz_machine(bool dm)
+{
+	static const char *const names[FZ_DEVS] = { "i440fx", "ide", "vga" };
+	static const char *const opts[FZ_DEVS] = { "", "size=64K", "vram=trap,refresh_hz=0" };
+	char err[256];
+
+	if (!fz_plat[dm]) {
+		struct platform_config pc = { .ram = fz_ram, .ram_size = FZ_RAM };
+		if (!(fz_plat[dm] = platform_new(&pc)))
+			fz_die("out of memory");
+		for (unsigned i = 0; i < FZ_DEVS; i++)
+			if (!(fz_devs[dm][i] = platform_add(fz_plat[dm], vmx_dev_lookup(names[i]), opts[i],
+							     dm ? PLACE_DM : PLACE_HV, true, err, sizeof(err))))
+				fz_die(err);
+	}
+	for (unsigned i = 0; i < FZ_DEVS; i++)
+		fz_devs[dm][i]->ops->reset(fz_devs[dm][i]->state);
+	return fz_devs[dm];
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct fz_input in = { data, size };
 	bool dm = fz_take(&in, 1) & 1;
 	char err[256];
-	struct platform_config pc = { .ram = fz_ram, .ram_size = FZ_RAM };
-	struct platform *p = platform_new(&pc);
-	struct vmx_dev *devs[2];
-	const char *names[2] = { "i440fx", "ide" }, *opts[2] = { "", "size=64K" };
-
-	if (!p)
-		fz_die("out of memory");
-	for (unsigned i = 0; i < 2; i++)
-		if (!(devs[i] = platform_add(p, vmx_dev_lookup(names[i]), opts[i], dm ? PLACE_DM : PLACE_HV, true, err,
-					      sizeof(err))))
-			fz_die(err);
-	struct hv_host host = { .ndevs = 2, .devs = devs, .ioreq = fz_ioreq, .now = fz_now, .trace = fz_trace,
+	struct vmx_dev *const *devs = fz_machine(dm);
+	struct hv_host host = { .ndevs = FZ_DEVS, .devs = devs, .ioreq = fz_ioreq, .now = fz_now, .trace = fz_trace,
 				.log = fz_log };
 	void *hv = vmxlab_hv.init(&host, err, sizeof(err));
 	struct vmx_vcpu *v = vmx_synth_create(0);
@@ -178,7 +199,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	vcpu_vmwrite(v, VMCS_GUEST_CR0, X86_CR0_PE | X86_CR0_NE | X86_CR0_ET);
 	vcpu_vmwrite(v, VMCS_GUEST_RFLAGS, 0x2);
 
-	uint8_t fixed[3][0x28];
+	uint8_t fixed[FZ_FNS][0x28];
 	fz_snapshot(devs, fixed);
 	for (unsigned n = 0; in.left && n < FZ_MAX_OPS; n++) {
 		uint8_t op = (uint8_t)fz_take(&in, 1);
@@ -237,6 +258,5 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fz_die("BAR4 programmed to 0xc400 with I/O decode on, but the bus-master registers do not answer there");
 	vmxlab_hv.fini(hv);
 	vmx_synth_destroy(v);
-	platform_free(p);
 	return 0;
 }
