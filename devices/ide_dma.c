@@ -54,9 +54,18 @@ void ide_free_bounce(struct ide_state *s)
  * A bus-master error: nothing moved, Error set, Active cleared, the command
  * ends with ABRT and INTRQ.
  */
+/* `why` is one of a few literals: each kind is logged once (a guest that
+ * keeps making the same mistake gets its ATA errors, not a line each). */
 static void dma_error(struct ide_state *s, const char *why)
 {
-	ide_log(s, "DMA error (PRD table at %#x): %s", s->bm_prdt, why);
+	unsigned k = 0;
+
+	while (k < IDE_DMA_ERROR_KINDS && s->dma_logged[k] && s->dma_logged[k] != why)
+		k++;
+	if (k < IDE_DMA_ERROR_KINDS && !s->dma_logged[k]) {
+		s->dma_logged[k] = why;
+		ide_log(s, "DMA error (PRD table at %#x): %s (logged once)", s->bm_prdt, why);
+	}
 	ide_free_bounce(s);
 	s->bm_armed = false;
 	s->bm_status = (uint8_t)((s->bm_status | BM_ST_ERROR) & ~BM_ST_ACTIVE);

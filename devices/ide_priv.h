@@ -246,6 +246,10 @@ struct ide_state {
 	/* PCI function 00:01.1, the PIIX3 IDE controller (ide.c) */
 	struct pci_cfg pci;
 
+	/* the kinds of DMA error already logged (ide_dma.c), diagnostics only */
+#define IDE_DMA_ERROR_KINDS 8
+	const char *dma_logged[IDE_DMA_ERROR_KINDS];
+
 	/* bus master ([BMIDE]) */
 	uint8_t bm_cmd;
 	uint8_t bm_status;

@@ -131,7 +131,7 @@ void skip_instruction(struct vmx_vcpu *v, uint64_t len);
 int route_init(struct hv *hv, char *err, size_t errlen);
 const struct route *route_of(const struct hv *hv, const struct vmx_dev *dev, unsigned range);
 /* Move window r to base and light or darken it: 0, or -1 with err when it
- * would overlap another live window (r is then dark at its old place). */
+ * would overlap another live window (r is then at base, dark). */
 int route_move(struct hv *hv, struct route *r, uint64_t base, bool live, char *err, size_t errlen);
 /* The device-model round trip: 0, or -1 with hv->out->msg written. */
 int dm_request(struct hv *hv, struct vmx_dev *dev, struct vmx_ioreq *req);

@@ -49,8 +49,8 @@ static void release_ports(struct hv *hv, const struct route *r)
 }
 
 /* The live MMIO windows, sorted, for mmio_route's binary search: 0, or -1
- * naming the first two that overlap (the table then holds none of the
- * later one). */
+ * naming the first two that overlap (the caller darkens one and sorts
+ * again, or gives up). */
 static int sort_mmio(struct hv *hv, char *err, size_t errlen)
 {
 	hv->nmmio = 0;

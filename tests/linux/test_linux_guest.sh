@@ -49,14 +49,14 @@ expect_fail() {
 	ok "check-modules refuses $name: $(cat "$tmp/err")"
 }
 
-# The disk list reversed: pata_legacy first, before libata.
+# The disk list reversed: ata_piix first, before libata.
 disk=guests/linux/workloads/disk.modules
-expect_fail reversed "$(sed 's/#.*//' $disk | awk 'NF' | tac)" "reversed.modules:1:" "pata_legacy" "libata"
+expect_fail reversed "$(sed 's/#.*//' $disk | awk 'NF' | tac)" "reversed.modules:1:" "ata_piix" "libata"
 # One swap deep inside: t10-pi before crc-t10dif.
 expect_fail swapped "$(printf 'scsi_common\nscsi_mod\nlibata\ncrc64\ncrc64-rocksoft\ncrct10dif_common\nt10-pi\ncrc-t10dif\n')" \
 	"swapped.modules:7:" "t10-pi" "crc-t10dif"
 expect_fail unknown "$(printf 'scsi_common\nno_such_module\n')" "unknown.modules:2:" "no_such_module"
-expect_fail param "$(printf 'scsi_common\nscsi_mod\nlibata\npata_legacy probe_maks=1\n')" "param.modules:4:" "probe_maks"
+expect_fail param "$(printf 'scsi_common\nscsi_mod\nlibata\nata_piix probe_maks=1\n')" "param.modules:4:" "probe_maks"
 expect_fail twice "$(printf 'scsi_common\nscsi_common\n')" "twice.modules:2:" "listed twice"
 printf 'scsi_common\nscsi_mod\nlibata\ncrc64\ncrc64_rocksoft\n' >"$tmp/b.modules"
 if $check "$pkg" $disk "$tmp/b.modules" >/dev/null 2>"$tmp/err"; then

@@ -401,7 +401,7 @@ static void test_real_initramfs(void **state)
 	assert_memory_equal(c->data, "\177ELF", 4);
 	static const char *need[] = { "bin/sh", "bin/mount", "bin/insmod", "bin/dd", "bin/md5sum", "bin/usleep",
 				      "bin/awk", "workloads/boot.sh", "workloads/disk.sh", "workloads/disk.modules",
-				      "lib/modules/pata_legacy.ko", "lib/modules/scsi_mod.ko" };
+				      "lib/modules/ata_piix.ko", "lib/modules/scsi_mod.ko" };
 	for (size_t i = 0; i < sizeof(need) / sizeof(need[0]); i++)
 		if (!find(e, n, need[i]))
 			fail_msg("%s is not in %s", need[i], built);
@@ -409,7 +409,12 @@ static void test_real_initramfs(void **state)
 	assert_int_equal(c->mode, 0120777);
 	assert_int_equal(c->size, 7);
 	assert_memory_equal(c->data, "busybox", 7);
-	c = find(e, n, "lib/modules/pata_legacy.ko");
+	c = find(e, n, "lib/modules/ata_piix.ko");
+	assert_non_null(c);
+	assert_memory_equal(c->data, "\177ELF", 4);
+	c = find(e, n, "bin/drawfb");       /* the guest program vmxlab builds */
+	assert_non_null(c);
+	assert_int_equal(c->mode, 0100755);
 	assert_memory_equal(c->data, "\177ELF", 4);
 
 	/* No path of this machine's tree or build went in. */

@@ -17,11 +17,11 @@
 #include <vmxlab/ioreq.h>
 #include <vmxlab/platform.h>
 
-enum step_kind { OUT, IN, WAIT, LINE };
+enum step_kind { OUT, IN, WAIT, LINE, CFGW, CFGR };
 struct step {
 	enum step_kind kind;
-	uint16_t port;         /* OUT, IN; LINE: the line */
-	uint32_t val;          /* OUT: value; WAIT: ns; LINE: level */
+	uint16_t port;         /* OUT, IN; LINE: the line; CFGW, CFGR: function << 8 | register */
+	uint32_t val;          /* OUT, CFGW: value; WAIT: ns; LINE: level */
 };
 
 /* What one side observed, in order. */
@@ -92,6 +92,12 @@ static char *play_local(const char *name, const struct step *s, size_t n, struct
 		case LINE:
 			platform_irq(p, s[i].port, s[i].val);
 			break;
+		case CFGW:
+			d->ops->cfg_write(d->state, s[i].port >> 8, s[i].port & 0xff, 1, s[i].val);
+			break;
+		case CFGR:
+			note(log, i, d->ops->cfg_read(d->state, s[i].port >> 8, s[i].port & 0xff, 1));
+			break;
 		}
 		dm_irq_log_finish(&step_irqs);
 		for (uint32_t e = 0; e < step_irqs.n; e++)
@@ -147,6 +153,17 @@ static char *play_dm(const char *name, const struct step *s, size_t n, struct lo
 			q.data = s[i].val;
 			assert_int_equal(dm_call(c, DM_OP_IRQ, 0, &q, err, sizeof(err)), 0);
 			break;
+		case CFGW:
+		case CFGR:
+			q.type = IOREQ_PCI_CFG;
+			q.size = 1;
+			q.addr = s[i].port;
+			q.dir = s[i].kind == CFGR;
+			q.data = s[i].val;
+			assert_int_equal(dm_call(c, DM_OP_IO, 0, &q, err, sizeof(err)), 0);
+			if (s[i].kind == CFGR)
+				note(log, i, q.data);
+			break;
 		}
 		const struct dm_shared *pg = dm_page(c);
 		for (uint32_t e = 0; e < pg->nirq; e++)
@@ -187,6 +204,14 @@ static size_t random_script(const struct vmx_dev_ops *ops, uint64_t seed, struct
 		seed ^= seed << 25;
 		seed ^= seed >> 27;
 		uint64_t r = seed * 0x2545f4914f6cdd1dull;
+		if (ops->npci && (!ops->nranges || r % 4 == 0)) {
+			/* the configuration space of one of its PCI functions */
+			uint16_t reg = (uint16_t)(((r >> 8) % ops->npci) << 8 | (r >> 16) % 256);
+			s[n++] = (struct step){ (r >> 24) & 1 ? CFGW : CFGR, reg, (uint32_t)(r >> 32) & 0xff };
+			continue;
+		}
+		if (!ops->nranges)
+			continue;
 		const struct vmx_dev_range *rg = &ops->ranges[(r >> 8) % ops->nranges];
 		if (rg->mmio)
 			continue; /* port scripts only (the VGA's memory windows are MMIO) */
@@ -266,6 +291,29 @@ static void uart_console_and_interrupts(void **state)
 	same_in_both_places("uart", s, sizeof(s) / sizeof(s[0]));
 }
 
+/* A PCI probe in configuration space: IDs, BAR4 sized and moved byte by
+ * byte, the command register, the PIIX3 timing registers, a DMA through
+ * the moved bus-master registers' function; the chipset's PIRQ routing. */
+static void pci_functions_probed_like_linux(void **state)
+{
+	(void)state;
+	static const struct step ide[] = {
+		{ CFGR, 0x00, 0 }, { CFGR, 0x02, 0 }, { CFGR, 0x0b, 0 }, { CFGR, 0x09, 0 }, { CFGW, 0x04, 0x04 },
+		{ CFGW, 0x20, 0xff }, { CFGW, 0x21, 0xff }, { CFGW, 0x22, 0xff }, { CFGW, 0x23, 0xff },
+		{ CFGR, 0x20, 0 }, { CFGR, 0x21, 0 }, { CFGR, 0x22, 0 }, { CFGR, 0x23, 0 },
+		{ CFGW, 0x20, 0x01 }, { CFGW, 0x21, 0xd0 }, { CFGW, 0x22, 0 }, { CFGW, 0x23, 0 }, { CFGW, 0x04, 0x05 },
+		{ CFGW, 0x40, 0x07 }, { CFGW, 0x41, 0xa3 }, { CFGR, 0x41, 0 }, { CFGR, 0x43, 0 }, { CFGR, 0x3d, 0 },
+		{ OUT, 0xc004, 0x00 }, { IN, 0xc002, 0 }, { OUT, 0x1f6, 0xe0 }, { OUT, 0x1f7, 0xec }, { IN, 0x1f7, 0 },
+	};
+	same_in_both_places("ide", ide, sizeof(ide) / sizeof(ide[0]));
+	static const struct step chipset[] = {
+		{ CFGR, 0x00, 0 }, { CFGR, 0x0e, 0 }, { CFGR, 0x100, 0 }, { CFGR, 0x10e, 0 }, { CFGW, 0x160, 0x0b },
+		{ CFGW, 0x161, 0xff }, { CFGR, 0x160, 0 }, { CFGR, 0x161, 0 }, { CFGW, 0x59, 0x30 }, { CFGR, 0x59, 0 },
+		{ CFGW, 0x00, 0x12 }, { CFGR, 0x00, 0 },
+	};
+	same_in_both_places("i440fx", chipset, sizeof(chipset) / sizeof(chipset[0]));
+}
+
 static void hostile_scripts_agree(void **state)
 {
 	static struct step s[3000];
@@ -286,6 +334,7 @@ int main(void)
 		cmocka_unit_test(pit_ticking_in_virtual_time),
 		cmocka_unit_test(rtc_clock_and_interrupts),
 		cmocka_unit_test(uart_console_and_interrupts),
+		cmocka_unit_test(pci_functions_probed_like_linux),
 		cmocka_unit_test(hostile_scripts_agree),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -30,13 +30,16 @@ static double cpu_now(void)
 }
 
 /* Busy for `seconds` of CPU time under tag 10 (CPUID), then as long with no
- * tag, in two functions of their own. */
+ * tag, in two functions of their own.  The clock is read every 200,000
+ * rounds (tens of microseconds): CLOCK_THREAD_CPUTIME_ID is a system call,
+ * and under a slow clock source (kvm-clock) reading it every 10,000 rounds
+ * put more than a tenth of the samples in clock_gettime. */
 __attribute__((noinline)) static uint64_t busy_tagged(double seconds)
 {
 	uint64_t h = 1;
 	tag = 10;
 	for (double end = cpu_now() + seconds; cpu_now() < end;)
-		for (int i = 0; i < 10000; i++) {
+		for (int i = 0; i < 200000; i++) {
 			h = (h ^ (uint64_t)i) * 0x100000001b3ull;
 			__asm__ volatile("" : "+r"(h));
 		}
@@ -48,7 +51,7 @@ __attribute__((noinline)) static uint64_t busy_untagged(double seconds)
 {
 	uint64_t h = 2;
 	for (double end = cpu_now() + seconds; cpu_now() < end;)
-		for (int i = 0; i < 10000; i++) {
+		for (int i = 0; i < 200000; i++) {
 			h = (h ^ (uint64_t)i) * 0x100000001b3ull;
 			__asm__ volatile("" : "+r"(h));
 		}
