@@ -236,7 +236,7 @@ PREFIX  ?= /usr/local
 DESTDIR ?=
 # The headers a handler build includes (hv.h and what it and the reference
 # handler include); sim.h, replay.h and the others are the host's own.
-SDK_HEADERS := $(addprefix include/vmxlab/,hv.h dev.h vcpu.h vmx.h trace.h hypercall.h)
+SDK_HEADERS := $(addprefix include/vmxlab/,hv.h dev.h pci.h vcpu.h vmx.h trace.h hypercall.h)
 # SOURCE:DESTINATION pairs, the destination under PREFIX.
 inst = $(foreach f,$(1),$(f):$(2)$(notdir $(f)))
 INSTALL_PROGRAMS := $(BUILD)/vmxlab:bin/vmxlab \

@@ -48,7 +48,7 @@ for f in lib/vmxlab/libvmxlab-hv.so lib/vmxlab/libvmxmodel.a lib/pkgconfig/vmxla
 	lib/vmxlab/guests/timer.elf lib/vmxlab/guests/cpu.elf lib/vmxlab/guests/disk.elf \
 	lib/vmxlab/guests/vga.elf lib/vmxlab/guests/net.elf \
 	lib/vmxlab/linux/vmlinux lib/vmxlab/linux/initramfs.cpio \
-	include/vmxlab/hv.h include/vmxlab/dev.h include/vmxlab/vcpu.h include/vmxlab/vmx.h \
+	include/vmxlab/hv.h include/vmxlab/dev.h include/vmxlab/pci.h include/vmxlab/vcpu.h include/vmxlab/vmx.h \
 	include/vmxlab/trace.h include/vmxlab/hypercall.h \
 	share/vmxlab/traces/pic-dm-work300.xt share/vmxlab/traces/xen-style-2k.xt \
 	share/vmxlab/hv/hv.c share/vmxlab/hv/hv_priv.h \
@@ -62,6 +62,14 @@ done
 [ -z "$missing" ] && ok "the layout under PREFIX" || bad "not installed:$missing"
 extra=$(cd "$usr" && find . -name 't-*.elf' -o -name 'sim.h' -o -name 'replay.h' -o -name '*.o')
 [ -z "$extra" ] && ok "no test guests, host headers or objects installed" || bad "installed too: $extra"
+
+# Every contract header the installed reference handler's source includes
+# is installed (a header a new hv/ file starts to include is found here).
+need=$(cat "$usr"/share/vmxlab/hv/*.[ch] | sed -n 's/^#include <vmxlab\/\([a-z_]*\.h\)>.*/\1/p' | sort -u)
+absent=
+for h in $need; do [ -f "$usr/include/vmxlab/$h" ] || absent="$absent $h"; done
+[ -n "$need" ] && [ -z "$absent" ] && ok "the reference handler's headers are installed: $(echo $need)" ||
+	bad "the installed hv/ sources include headers not installed:$absent"
 
 # The headers a handler includes need nothing that was not installed.
 printf '#include <vmxlab/hv.h>\n#include <vmxlab/trace.h>\n#include <vmxlab/hypercall.h>\n' >"$tmp/h.c"
