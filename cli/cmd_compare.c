@@ -1,14 +1,22 @@
 /*
- * vmxlab compare A.yaml B.yaml: two scenarios run one after the other; exits
- * and predicted time side by side, and the figures of the VGA and network
+ * vmxlab compare A.yaml B.yaml: two scenarios run side by side, B in a child
+ * process (two independent machines in virtual time: the figures are those
+ * of two runs one after the other, in the longer run's wall time); exits and
+ * predicted time side by side, and the figures of the VGA and network
  * workloads where both have them; each scenario's expectations checked, as
  * vmxlab run checks them.
  */
+#include <errno.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include "../analysis/progress.h"
 #include "cli.h"
 
 /* The vga workload's line in a run's console: "vga: frames=N cycles=C fps=F"
@@ -126,6 +134,92 @@ const struct cli_cmd cli_cmd_compare = {
 		 "or scenario error.",
 };
 
+static int write_all(int fd, const void *p, size_t n)
+{
+	for (const char *c = p; n;) {
+		ssize_t w = write(fd, c, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		c += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+static int read_all(int fd, void *p, size_t n)
+{
+	for (char *c = p; n;) {
+		ssize_t r = read(fd, c, n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return -1;
+		c += r;
+		n -= (size_t)r;
+	}
+	return 0;
+}
+
+/* Run sc in a child that sends back its status and summary (the summary
+ * holds no pointer but the console, sent after it).  The child dies with
+ * its parent.  Returns the child's pid and the pipe's read end, or -1. */
+static pid_t run_in_child(struct scenario *sc, int *rfd)
+{
+	int p[2];
+	pid_t parent = getpid();
+
+	if (pipe(p))
+		return -1;
+	fflush(stdout);
+	fflush(stderr);
+	pid_t pid = fork();
+	if (pid < 0) {
+		close(p[0]);
+		close(p[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		static struct run_summary s;
+		close(p[0]);
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() != parent)
+			_exit(1);
+		progress_enable(false);   /* one progress line: the parent's */
+		int rc = scenario_run(sc, false, &s);
+		char *console = s.console;
+		uint64_t clen = console ? strlen(console) : 0;
+		s.console = NULL;
+		if (write_all(p[1], &rc, sizeof(rc)) || write_all(p[1], &s, sizeof(s)) ||
+		    write_all(p[1], &clen, sizeof(clen)) || write_all(p[1], console ? console : "", clen))
+			_exit(1);
+		_exit(0);
+	}
+	close(p[1]);
+	*rfd = p[0];
+	return pid;
+}
+
+/* The child's status and summary; -1 when it ended without sending them. */
+static int child_result(pid_t pid, int fd, int *rc, struct run_summary *s)
+{
+	uint64_t clen = 0;
+	int ok = read_all(fd, rc, sizeof(*rc)) == 0 && read_all(fd, s, sizeof(*s)) == 0 &&
+		 read_all(fd, &clen, sizeof(clen)) == 0 && clen < (1ull << 32);
+	s->console = NULL;
+	if (ok) {
+		s->console = malloc(clen + 1);
+		ok = s->console && read_all(fd, s->console, clen) == 0;
+		if (s->console)
+			s->console[ok ? clen : 0] = '\0';
+	}
+	close(fd);
+	int st;
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	return ok ? 0 : -1;
+}
+
 int cmd_compare(int argc, char **argv)
 {
 	static struct scenario a, b;
@@ -145,13 +239,24 @@ int cmd_compare(int argc, char **argv)
 		fprintf(stderr, "vmxlab compare: %s\n", err);
 		return EXIT_USAGE;
 	}
+	int fd = -1, rb;
+	pid_t pid = run_in_child(&b, &fd);
+	if (pid < 0) {
+		fprintf(stderr, "vmxlab compare: cannot start the run of %s: %s\n", args.pos[1], strerror(errno));
+		return EXIT_CHECK_FAILED;
+	}
 	int ra = scenario_run(&a, false, &sa);
-	if (ra == EXIT_USAGE)
-		return ra;
-	int rb = scenario_run(&b, false, &sb);
-	if (rb == EXIT_USAGE) {
+	if (child_result(pid, fd, &rb, &sb)) {
+		fprintf(stderr, "vmxlab compare: the run of %s ended without a result (its process died)\n",
+			args.pos[1]);
 		run_summary_free(&sa);
-		return rb;
+		run_summary_free(&sb);
+		return EXIT_CHECK_FAILED;
+	}
+	if (ra == EXIT_USAGE || rb == EXIT_USAGE) {
+		run_summary_free(&sa);
+		run_summary_free(&sb);
+		return EXIT_USAGE;
 	}
 	report_compare(stdout, &sa, &sb);
 	vga_compare(stdout, &sa, &sb);

@@ -42,6 +42,7 @@
  * primary decode on.  The decode bits and timings have no other effect:
  * the legacy ports are always decoded, and the disk model's time does not
  * follow the programmed PIO or DMA timings.
+ *
  * INTRQ drives ISA IRQ 14 (legacy mode).  The line carries INTRQ's level:
  * it rises when the device asserts INTRQ and falls when the host clears it
  * (a Status read, a Command write, SRST) or disables it (nIEN).

@@ -52,10 +52,10 @@ void ide_free_bounce(struct ide_state *s)
 
 /*
  * A bus-master error: nothing moved, Error set, Active cleared, the command
- * ends with ABRT and INTRQ.
+ * ends with ABRT and INTRQ.  `why` is one of a few literals: each kind is
+ * logged once (a guest that keeps making the same mistake gets its ATA
+ * errors, not a line each).
  */
-/* `why` is one of a few literals: each kind is logged once (a guest that
- * keeps making the same mistake gets its ATA errors, not a line each). */
 static void dma_error(struct ide_state *s, const char *why)
 {
 	unsigned k = 0;
